@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make lab` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+FIRST_LESSON := 01_producer_basics/01_producer_basics.ipynb
+
+.PHONY: setup lab test dev-check release bench broker-up broker-down clean
+
+$(INSTALLED): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(INSTALLED)
+
+setup: $(INSTALLED)
+
+lab: setup  ## start the broker and open JupyterLab on lesson 01
+	$(BIN)/kafka-course broker up
+	cd notebooks && ../$(BIN)/jupyter lab $(FIRST_LESSON)
+
+test: setup  ## every test against a real broker, `dev check` included
+	$(BIN)/python -m pytest
+
+dev-check: setup  ## the course's self-test gate against the running broker
+	$(BIN)/kafka-course dev check
+
+release: setup  ## regenerate notebooks/ and solutions/ from course/source
+	$(BIN)/kafka-course release
+
+bench: setup  ## benchmarks: print figures, never pass or fail
+	$(BIN)/python bench/broker_start.py
+
+broker-up: setup
+	$(BIN)/kafka-course broker up
+
+broker-down: setup
+	$(BIN)/kafka-course broker down
+
+clean:
+	rm -rf $(VENV) .pytest_cache

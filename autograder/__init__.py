@@ -1,0 +1,1 @@
+"""The course's autograder: broker access, checks and feedback."""

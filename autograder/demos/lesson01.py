@@ -1,0 +1,85 @@
+"""Lesson 01's demonstrations: what a producer loses when it ends badly, and errors in futures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from .. import kafka_io
+
+# A child process that buffers records (linger_ms=5000 keeps them in memory) and then ends
+# in one of three ways.
+_SHORT_LIVED = textwrap.dedent("""
+    import os, sys
+    from kafka import KafkaProducer
+    bootstrap, topic, ending = sys.argv[1:4]
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5000)
+    for n in range(100):
+        producer.send(topic, value=b"reading %d" % n)
+    if ending == "flush":
+        producer.flush()
+    if ending in ("flush", "crash"):
+        os._exit(0)   # ends the process at once, as a crash or a kill would
+    # ending == "exit": a normal interpreter exit; kafka-python's atexit hook runs
+""")
+
+ENDINGS = ("crash", "flush", "exit")
+
+
+def short_lived_producer(bootstrap: str, topic: str, ending: str, timeout_s: float = 30) -> int:
+    """Run a producer process that sends 100 records and ends by ``ending``; return how many
+    records the broker holds afterwards."""
+    if ending not in ENDINGS:
+        raise ValueError(f"ending must be one of {ENDINGS}")
+    before = sum(kafka_io.end_offsets(bootstrap, topic).values())
+    subprocess.run([sys.executable, "-c", _SHORT_LIVED, bootstrap, topic, ending],
+                   check=True, timeout=timeout_s, capture_output=True)
+    return sum(kafka_io.end_offsets(bootstrap, topic).values()) - before
+
+
+def send_and_forget(bootstrap: str, topic: str, key: bytes | None, value: bytes,
+                    errback=None) -> None:
+    """Send one record, flush, close: the shape of a great deal of real producer code.
+
+    With ``errback=None`` a failure leaves no trace at all, which is the point of the demo.
+    """
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        future = producer.send(topic, key=key, value=value)
+        if errback is not None:
+            future.add_errback(errback)
+        producer.flush(timeout=10)
+    finally:
+        producer.close(timeout=5)
+
+
+def time_sends(bootstrap: str, topic: str, count: int, wait_each: bool) -> float:
+    """Seconds to send ``count`` small records, waiting on each future or only at the end."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        started = time.perf_counter()
+        for n in range(count):
+            future = producer.send(topic, value=b"tick %d" % n)
+            if wait_each:
+                future.get(timeout=10)
+        producer.flush(timeout=30)
+        return time.perf_counter() - started
+    finally:
+        producer.close(timeout=5)
+
+
+def try_send_oversized(bootstrap: str, topic: str, size: int, max_request_size: int) -> str:
+    """What happens when one record is bigger than max_request_size: the error's name."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=max_request_size)
+    try:
+        producer.send(topic, value=b"x" * size)
+        return "no error"
+    except KafkaError as error:
+        return type(error).__name__
+    finally:
+        producer.close(timeout=5)

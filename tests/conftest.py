@@ -1,0 +1,21 @@
+"""One real broker for the whole test session: testcontainers when Docker answers, otherwise
+the course's own JVM launcher on a free port (so a learner's broker on 9092 is never touched)."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.broker.fixture import test_broker as _broker_for_tests
+from autograder.namespace import Namespace, new_run_id
+
+
+@pytest.fixture(scope="session")
+def bootstrap():
+    with _broker_for_tests() as address:
+        yield address
+
+
+@pytest.fixture
+def namespace():
+    """A fresh run namespace, as a lesson's setup cell would make."""
+    return Namespace(new_run_id(), "01")

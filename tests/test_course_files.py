@@ -1,0 +1,71 @@
+"""The course's files agree with each other: manifest, judges, notebooks, release, solutions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder import manifest, release
+from autograder.exercises import EXERCISES
+from autograder.paths import REPO_ROOT
+
+LESSONS = manifest.load()
+
+
+def _cells(nb):
+    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+
+
+def test_every_manifest_exercise_has_a_judge_and_every_judge_is_declared():
+    declared = {e.id for lesson in LESSONS for e in lesson.exercises}
+    assert declared == set(EXERCISES)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.slug)
+def test_each_exercise_has_an_open_solution_cell_and_a_locked_check_cell(lesson):
+    cells = _cells(nbformat.read(lesson.source_notebook, as_version=4))
+    for exercise in lesson.exercises:
+        answer, check = cells[exercise.solution_grade_id], cells[exercise.check_grade_id]
+        assert answer.metadata.nbgrader["solution"] and not answer.metadata.nbgrader["locked"]
+        assert f"def {exercise.function}(" in answer.source
+        assert "### BEGIN SOLUTION" in answer.source
+        assert check.metadata.nbgrader["locked"] and check.metadata.nbgrader["grade"]
+        assert check.metadata.nbgrader["points"] == exercise.points
+        assert check.source.strip() == f'course.check("{exercise.id}", {exercise.function})'
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.slug)
+def test_every_exercise_has_at_least_one_wrong_answer(lesson):
+    assert all(exercise.wrong_answers for exercise in lesson.exercises)
+
+
+def test_release_and_solutions_are_generated_from_the_source():
+    assert release.drift() == []
+
+
+def test_the_release_holds_no_solution():
+    for lesson in LESSONS:
+        text = (REPO_ROOT / "notebooks" / lesson.slug / lesson.notebook_name).read_text()
+        assert "BEGIN SOLUTION" not in text
+        assert text.count("raise NotImplementedError()") >= len(lesson.exercises)
+
+
+def test_committed_notebooks_carry_no_outputs_or_execution_counts():
+    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    assert tracked, "no notebooks tracked by git"
+    for path in tracked:
+        for cell in json.loads((REPO_ROOT / path).read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, path
+
+
+def test_release_check_command_reports_no_drift():
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "release", "--check"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "match course/source" in done.stdout

@@ -1,0 +1,75 @@
+"""What lesson 01 tells learners about Kafka and kafka-python, shown happening on the broker."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from kafka import KafkaProducer
+
+from autograder import kafka_io
+from autograder.demos import lesson01 as demos
+from autograder.manifest import lesson
+
+
+@pytest.fixture
+def topic(bootstrap, namespace):
+    def make(name, partitions=1, configs=None):
+        full = namespace.topic(name)
+        kafka_io.create_topic(bootstrap, full, partitions, configs)
+        return full
+    return make
+
+
+def test_records_buffered_by_a_crashed_producer_are_lost(bootstrap, topic):
+    assert demos.short_lived_producer(bootstrap, topic("crash"), "crash") == 0
+
+
+def test_flush_before_the_end_saves_every_record(bootstrap, topic):
+    assert demos.short_lived_producer(bootstrap, topic("flush"), "flush") == 100
+
+
+def test_a_clean_interpreter_exit_closes_the_producer_for_you(bootstrap, topic):
+    assert demos.short_lived_producer(bootstrap, topic("exit"), "exit") == 100
+
+
+def test_records_with_one_key_share_one_partition_in_send_order(bootstrap, topic):
+    name = topic("keys", partitions=3)
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    sent = [producer.send(name, key=b"alice", value=b"%d" % n).get(timeout=10) for n in range(20)]
+    producer.close()
+    assert len({m.partition for m in sent}) == 1
+    stored = kafka_io.read_all(bootstrap, name)
+    assert [r.value for r in stored] == [b"%d" % n for n in range(20)]
+
+
+def test_an_oversized_record_raises_inside_send(bootstrap, topic):
+    assert demos.try_send_oversized(bootstrap, topic("big"), 5000, 2048) == "MessageSizeTooLargeError"
+
+
+def test_a_failure_at_the_broker_reaches_only_the_errback(bootstrap, topic):
+    name = topic("compacted", configs={"cleanup.policy": "compact"})
+    demos.send_and_forget(bootstrap, name, key=None, value=b"42.0")  # raises nothing
+    errors = []
+    demos.send_and_forget(bootstrap, name, key=None, value=b"42.0", errback=errors.append)
+    assert [type(e).__name__ for e in errors] == ["InvalidRecordError"]
+    assert sum(kafka_io.end_offsets(bootstrap, name).values()) == 0
+
+
+def test_waiting_on_every_send_is_much_slower_than_flushing_once(bootstrap, topic):
+    name = topic("timing")
+    one_by_one = demos.time_sends(bootstrap, name, 200, wait_each=True)
+    batched = demos.time_sends(bootstrap, name, 200, wait_each=False)
+    assert one_by_one > 2 * batched
+
+
+def test_the_settings_table_states_kafka_pythons_real_defaults():
+    source = json.dumps(json.loads(lesson("01").source_notebook.read_text()))
+    rows = re.findall(r"\| `([a-z.]+)` \| `([a-z_]+)` \| `([^`]+)`", source)
+    assert len(rows) >= 10
+    defaults = KafkaProducer.DEFAULT_CONFIG
+    for kafka_name, keyword, stated in rows:
+        assert keyword in defaults, keyword
+        actual = defaults[keyword]
+        assert stated == repr(actual) or stated == str(actual), (kafka_name, stated, actual)
