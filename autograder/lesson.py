@@ -17,9 +17,6 @@ from .verdict import ensure_claims_topic, run_check
 
 
 def _bootstrap() -> str:
-    import os
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     from .broker import bootstrap_servers
 
     return bootstrap_servers()

@@ -12,6 +12,7 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, Preprocessor
 from nbformat.v4 import new_output
+from traitlets import Bool
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -31,6 +32,8 @@ RUN_ID_KEY = "kafka_course_run_id"
 class AssignRunId(Preprocessor):
     """Before the kernel starts: a fresh run id, passed to the kernel through its environment."""
 
+    enabled = Bool(True).tag(config=True)  # nbconvert preprocessors are off unless enabled
+
     def preprocess(self, nb, resources):
         run_id = new_run_id()
         os.environ[RUN_ID_ENV] = run_id  # the kernel nbgrader starts next inherits it
@@ -44,6 +47,8 @@ def _has_error(cell) -> bool:
 
 class BrokerVerdict(Preprocessor):
     """After the kernel ends: judge each check cell again from the broker, in this process."""
+
+    enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb, resources):
         from .broker import bootstrap_servers

@@ -9,6 +9,7 @@ match what the source generates.
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,11 @@ def copy_course(destination: Path) -> Path:
 
 def run_nbgrader(course_dir: Path, *args: str, timeout_s: float = 600) -> str:
     """Run an nbgrader command in ``course_dir``; its output, or ReleaseError on failure."""
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir,
+    # nbgrader calls `alembic` by name: the environment's bin folder must be on PATH even when
+    # the virtualenv is not activated.
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
                           capture_output=True, text=True, timeout=timeout_s)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])

@@ -73,3 +73,12 @@ def test_the_settings_table_states_kafka_pythons_real_defaults():
         assert keyword in defaults, keyword
         actual = defaults[keyword]
         assert stated == repr(actual) or stated == str(actual), (kafka_name, stated, actual)
+
+
+def test_a_long_lived_producer_holds_records_until_linger_or_flush(bootstrap, topic):
+    assert demos.lingering_sends(bootstrap, topic("linger")) == {"right after send": 0,
+                                                                 "after flush": 20}
+
+
+def test_a_garbage_collected_producer_is_closed_and_flushed(bootstrap, topic):
+    assert demos.dropped_producer_sends(bootstrap, topic("dropped")) == 20

@@ -83,3 +83,32 @@ def try_send_oversized(bootstrap: str, topic: str, size: int, max_request_size: 
         return type(error).__name__
     finally:
         producer.close(timeout=5)
+
+
+def lingering_sends(bootstrap: str, topic: str, count: int = 20) -> dict[str, int]:
+    """A long-lived producer with linger_ms=5000: records on the broker right after sending,
+    and after flush()."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5000)
+    try:
+        before = sum(kafka_io.end_offsets(bootstrap, topic).values())
+        for n in range(count):
+            producer.send(topic, value=b"late %d" % n)
+        right_after = sum(kafka_io.end_offsets(bootstrap, topic).values()) - before
+        producer.flush(timeout=10)
+        after_flush = sum(kafka_io.end_offsets(bootstrap, topic).values()) - before
+        return {"right after send": right_after, "after flush": after_flush}
+    finally:
+        producer.close(timeout=5)
+
+
+def dropped_producer_sends(bootstrap: str, topic: str, count: int = 20) -> int:
+    """Send from a producer that is a local variable and simply goes away: how many arrived."""
+    def send_and_drop():
+        producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5000)
+        for n in range(count):
+            producer.send(topic, value=b"dropped %d" % n)
+        # no flush, no close: the producer is garbage-collected on return
+
+    before = sum(kafka_io.end_offsets(bootstrap, topic).values())
+    send_and_drop()
+    return sum(kafka_io.end_offsets(bootstrap, topic).values()) - before
