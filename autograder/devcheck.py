@@ -2,8 +2,8 @@
 
 For every exercise: the untouched student version fails with guidance (not a traceback), the
 reference solution passes, and every plausible wrong answer in the manifest fails. Then the
-nbgrader round trip: the reference earns full points, the untouched release and a notebook
-that redefines its checks earn none.
+nbgrader round trip: the reference earns full points; the untouched release, a notebook that
+redefines its checks and one that kills its kernel earn none, and grading goes on past them.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def _wrong_answers(lesson, bootstrap, report, say) -> None:
 def _nbgrader(lesson, report, say) -> None:
     scores = roundtrip.autograde_lesson(lesson)
     total = float(sum(e.points for e in lesson.exercises))
-    expected = {"reference": total, "untouched": 0.0, "redefines-check": 0.0}
+    expected = {"reference": total, "untouched": 0.0, "redefines-check": 0.0,
+                "crashes-kernel": 0.0}
     for student, want in expected.items():
         got = scores.get(student)
         ok = got is not None and got.score == want and got.max_score == total
