@@ -19,7 +19,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic, OffsetSpec
 from kafka.protocol.consumer.offsets import IsolationLevel
 
-from .quiet import route_kafka_logs_to_stdout
+from .quiet import grader_busy, route_kafka_logs_to_stdout
 
 route_kafka_logs_to_stdout()
 
@@ -86,7 +86,7 @@ def _client(kind: str, bootstrap: str):
     have restarted in between).
     """
     key = (kind, bootstrap)
-    with _open_guard:
+    with grader_busy(), _open_guard:
         entry = _open.get(key)
         if entry is None:
             client_class, settings = _KINDS[kind]
@@ -99,7 +99,7 @@ def _client(kind: str, bootstrap: str):
                 raise _unreachable(bootstrap, error) from None
             entry = _open[key] = (client, threading.Lock())
     client, lock = entry
-    with lock:
+    with lock, grader_busy():
         try:
             yield client
         except BrokerUnreachable:

@@ -1,21 +1,38 @@
-"""Keep kafka-python's logging off stderr.
+"""Keep kafka-python's logging off stderr, and the grader's own connection noise out of sight.
 
 nbgrader scores a test cell that wrote anything to stderr as zero, and kafka-python logs
 warnings from its background threads at any moment. Its messages still reach the learner,
-on stdout, where they help and cost nothing.
+on stdout, where they help and cost nothing. While the grader itself talks to the broker
+(`grader_busy`), kafka-python's messages are dropped: when the broker is down the learner gets
+the grader's one clear sentence instead of a screenful of connection errors.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+from contextlib import contextmanager
+
+_busy = 0
+_busy_guard = threading.Lock()
+
+
+@contextmanager
+def grader_busy():
+    """While inside, kafka-python's log messages are not shown."""
+    global _busy
+    with _busy_guard:
+        _busy += 1
+    try:
+        yield
+    finally:
+        with _busy_guard:
+            _busy -= 1
 
 
 class _CurrentStdout(logging.StreamHandler):
     """Writes to whatever sys.stdout is at emit time (Jupyter swaps it per cell)."""
-
-    def __init__(self) -> None:
-        super().__init__()
 
     @property  # type: ignore[override]
     def stream(self):
@@ -24,6 +41,9 @@ class _CurrentStdout(logging.StreamHandler):
     @stream.setter
     def stream(self, _value) -> None:
         pass
+
+    def filter(self, record) -> bool:
+        return _busy == 0 and super().filter(record)
 
 
 _MARK = "_kafka_course_quiet"

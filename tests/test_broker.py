@@ -6,21 +6,21 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
-import os
 import shutil
 import socket
 import tarfile
 import threading
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import yaml
 
 from autograder import broker
-from autograder.broker import download, jars
+from autograder.broker import cds, download, jars
 from autograder.broker.fixture import test_broker as broker_for_tests
-from autograder.broker.java_runtime import parse_java_version
+from autograder.broker.java_runtime import find_java, parse_java_version
 from autograder.broker.ports import free_port
 from autograder.broker.probe import probe
 from autograder.broker.versions import KAFKA_IMAGE, KAFKA_VERSION, SCALA_VERSION
@@ -33,7 +33,7 @@ with warnings.catch_warnings():
     from kafka.admin import NewTopic
 
 pytestmark = [pytest.mark.timeout(180),
-              pytest.mark.filterwarnings("ignore:read_text is deprecated:DeprecationWarning")]
+              pytest.mark.filterwarnings("ignore:(read|open)_text is deprecated:DeprecationWarning")]
 
 
 @pytest.fixture
@@ -66,33 +66,30 @@ def test_records_and_committed_offsets_survive_down_and_up(state):
     assert broker.bootstrap_servers() == bootstrap  # read from the state dir's record
     assert "Kafka Server started" in broker.logs(lines=400, state_dir=state)
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    admin.create_topics([NewTopic("kept", 1, 1)])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap)
-    producer.send("kept", b"still here").get(timeout=30)
-    producer.close()
-    consumer = KafkaConsumer("kept", bootstrap_servers=bootstrap, group_id="keeper",
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             consumer_timeout_ms=30_000)
-    assert next(iter(consumer)).value == b"still here"
-    consumer.commit()
-    consumer.close()
+    with closing(KafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
+        admin.create_topics([NewTopic("kept", 1, 1)])
+    with closing(KafkaProducer(bootstrap_servers=bootstrap)) as producer:
+        producer.send("kept", b"still here").get(timeout=30)
+    with closing(KafkaConsumer("kept", bootstrap_servers=bootstrap, group_id="keeper",
+                               auto_offset_reset="earliest", enable_auto_commit=False,
+                               consumer_timeout_ms=30_000)) as consumer:
+        assert next(iter(consumer)).value == b"still here"
+        consumer.commit()
 
     assert broker.down(state).startswith("Stopped the Kafka broker")
     assert broker.status(state).mode == "stopped"
+    assert cds.archive_path(find_java(), jars.kafka_jars()).is_file()  # next starts map it
     assert probe(bootstrap) is None
     assert broker.bootstrap_servers() == "localhost:9092"
 
     assert broker.up(port=port, state_dir=state).mode == "jvm"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    offsets = admin.list_group_offsets({"keeper": None})["keeper"]
-    admin.close()
+    # No retry here on purpose: `up` returns only once the group coordinator has reloaded.
+    with closing(KafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
+        offsets = admin.list_group_offsets({"keeper": None})["keeper"]
     assert offsets[TopicPartition("kept", 0)].offset == 1
-    reader = KafkaConsumer("kept", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                           consumer_timeout_ms=30_000)
-    assert next(iter(reader)).value == b"still here"
-    reader.close()
+    with closing(KafkaConsumer("kept", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                               consumer_timeout_ms=30_000)) as reader:
+        assert next(iter(reader)).value == b"still here"
 
 
 def test_second_up_downloads_nothing(state, monkeypatch, tmp_path):
@@ -110,9 +107,8 @@ def test_reset_wipes_topics_but_keeps_the_jar_cache(state):
     port = free_port()
     bootstrap = f"localhost:{port}"
     broker.up(port=port, state_dir=state)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    admin.create_topics([NewTopic("doomed", 1, 1)])
-    admin.close()
+    with closing(KafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
+        admin.create_topics([NewTopic("doomed", 1, 1)])
 
     message = broker.reset(state)
     assert message.startswith("Stopped the Kafka broker") and "wiped" in message
@@ -120,9 +116,8 @@ def test_reset_wipes_topics_but_keeps_the_jar_cache(state):
     assert jars.cache_marker().exists()
 
     broker.up(port=port, state_dir=state)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    assert "doomed" not in admin.list_topics()
-    admin.close()
+    with closing(KafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
+        assert "doomed" not in admin.list_topics()
 
 
 def test_up_when_running_starts_nothing(state):

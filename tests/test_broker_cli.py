@@ -42,7 +42,7 @@ def test_status_and_down_with_nothing_running_exit_zero(run):
 def test_up_status_logs_down_round_trip(run):
     port = free_port()
     up = run("up", "--port", str(port))
-    assert up.returncode == 0, up.stderr
+    assert (up.returncode, up.stderr) == (0, "")
     assert up.stdout.splitlines()[-1].startswith(f"running at localhost:{port} (JVM process")
 
     again = run("up", "--port", str(port))
