@@ -24,26 +24,26 @@ class Report:
         say(f"  {'✔' if ok else '✘'} {line}")
 
 
-def _starter(lesson, bootstrap, report, say) -> None:
-    nb = notebook_run.execute(notebook_run.read(RELEASE_DIR / lesson.slug / lesson.notebook_name),
+def _run_version(lesson, folder, bootstrap, report, say, label, want_pass):
+    """Execute one version of the lesson; every check must pass, or fail with guidance."""
+    nb = notebook_run.execute(notebook_run.read(folder / lesson.slug / lesson.notebook_name),
                               bootstrap)
     cells = notebook_run.check_cells(nb)
+    wanted = "passes" if want_pass else "fails with guidance"
     for exercise in lesson.exercises:
         cell = cells.get(exercise.check_grade_id)
-        ok = cell is not None and cell.failed_with_guidance
-        report.record(ok, f"starter {exercise.id}: "
-                      + ("fails with guidance" if ok else f"should fail with guidance: {cell}"), say)
+        ok = cell is not None and (cell.passed if want_pass else cell.failed_with_guidance)
+        report.record(ok, f"{label} {exercise.id}: "
+                      + (wanted if ok else f"should be '{wanted}': {cell}"), say)
+    return nb
+
+
+def _starter(lesson, bootstrap, report, say) -> None:
+    _run_version(lesson, RELEASE_DIR, bootstrap, report, say, "starter", want_pass=False)
 
 
 def _solution(lesson, bootstrap, report, say) -> None:
-    nb = notebook_run.execute(
-        notebook_run.read(SOLUTIONS_DIR / lesson.slug / lesson.notebook_name), bootstrap)
-    cells = notebook_run.check_cells(nb)
-    for exercise in lesson.exercises:
-        cell = cells.get(exercise.check_grade_id)
-        ok = cell is not None and cell.passed
-        report.record(ok, f"solution {exercise.id}: "
-                      + ("passes" if ok else f"should pass: {cell}"), say)
+    nb = _run_version(lesson, SOLUTIONS_DIR, bootstrap, report, say, "solution", want_pass=True)
     broken = notebook_run.other_cell_errors(nb)
     report.record(not broken, "solution notebook: every lesson cell runs"
                   + ("" if not broken else f" — errors: {broken}"), say)

@@ -49,17 +49,24 @@ class CreateTopic(Exercise):
                                "one day of retention")
 
 
-class SendKeyed(Exercise):
-    id = "send-keyed"
-    count = 12
+class OrdersExercise(Exercise):
+    """An exercise whose function gets a fresh orders topic and this attempt's orders."""
+
+    count = 10
+    oversized = 0
 
     def orders(self, attempt: Attempt) -> list[dict]:
-        return make_orders(attempt.attempt_id, self.count)
+        return make_orders(attempt.attempt_id, self.count, oversized=self.oversized)
 
     def prepare(self, attempt: Attempt) -> dict:
         kafka_io.create_topic(attempt.bootstrap, attempt.topic(), ORDERS_PARTITIONS)
         return {"bootstrap": attempt.bootstrap, "topic": attempt.topic(),
                 "orders": self.orders(attempt)}
+
+
+class SendKeyed(OrdersExercise):
+    id = "send-keyed"
+    count = 12
 
     def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         early = judge_outcome_first(self, attempt, outcome, "publish_orders",
@@ -121,18 +128,10 @@ class SendKeyed(Exercise):
                                "one partition, in order")
 
 
-class DeliveryReport(Exercise):
+class DeliveryReport(OrdersExercise):
     id = "delivery-report"
     count = 10
     oversized = 3
-
-    def orders(self, attempt: Attempt) -> list[dict]:
-        return make_orders(attempt.attempt_id, self.count, oversized=self.oversized)
-
-    def prepare(self, attempt: Attempt) -> dict:
-        kafka_io.create_topic(attempt.bootstrap, attempt.topic(), ORDERS_PARTITIONS)
-        return {"bootstrap": attempt.bootstrap, "topic": attempt.topic(),
-                "orders": self.orders(attempt)}
 
     def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         early = judge_outcome_first(
