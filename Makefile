@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 FIRST_LESSON := 01_producer_basics/01_producer_basics.ipynb
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup lab test dev-check release bench broker-up broker-down clean
 
@@ -18,7 +20,7 @@ setup: $(INSTALLED)
 
 lab: setup  ## start the broker and open JupyterLab on lesson 01
 	$(BIN)/kafka-course broker up
-	cd notebooks && ../$(BIN)/jupyter lab $(FIRST_LESSON)
+	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) $(FIRST_LESSON)
 
 test: setup  ## every test against a real broker, `dev check` included
 	$(BIN)/python -m pytest
