@@ -7,7 +7,7 @@ FIRST_LESSON := 01_producer_basics/01_producer_basics.ipynb
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test dev-check release bench broker-up broker-down clean
+.PHONY: setup lab test lint dev-check release bench broker-up broker-down clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,12 @@ lab: setup  ## start the broker and open JupyterLab on lesson 01
 	$(BIN)/kafka-course broker up
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) $(FIRST_LESSON)
 
-test: setup  ## every test against a real broker, `dev check` included
+test: setup  ## lint, then every test against a real broker, `dev check` included
+	$(BIN)/ruff check autograder tests bench
 	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check autograder tests bench
 
 dev-check: setup  ## the course's self-test gate against the running broker
 	$(BIN)/kafka-course dev check

@@ -7,8 +7,9 @@ import contextlib
 import io
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Outcome:
                 "timed_out": self.timed_out}
 
     @classmethod
-    def from_claim(cls, claim: dict) -> "Outcome":
+    def from_claim(cls, claim: dict) -> Outcome:
         return cls(claim.get("returned"), claim.get("error"), claim.get("error_type"),
                    bool(claim.get("timed_out")))
 
@@ -48,7 +49,8 @@ def json_safe(value: Any) -> Any:
         return repr(value)
 
 
-def run_learner_function(function: Callable[..., Any], kwargs: dict, time_limit_s: float) -> Outcome:
+def run_learner_function(function: Callable[..., Any], kwargs: dict,
+                         time_limit_s: float) -> Outcome:
     """Call ``function(**kwargs)`` in a worker thread and wait at most ``time_limit_s``.
 
     A function that loops forever is left behind as a daemon thread and reported as timed out;

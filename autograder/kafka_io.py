@@ -143,9 +143,11 @@ def ping(bootstrap: str) -> int:
     return _admin_call(bootstrap, lambda admin: len(admin.describe_cluster()["brokers"]))
 
 
-def create_topic(bootstrap: str, name: str, partitions: int, configs: dict[str, str] | None = None) -> None:
-    _admin_call(bootstrap, lambda admin: admin.create_topics(
-        [NewTopic(name, partitions, 1, topic_configs=configs or {})], timeout_ms=REQUEST_TIMEOUT_MS))
+def create_topic(bootstrap: str, name: str, partitions: int,
+                 configs: dict[str, str] | None = None) -> None:
+    topic = NewTopic(name, partitions, 1, topic_configs=configs or {})
+    _admin_call(bootstrap, lambda admin: admin.create_topics([topic],
+                                                             timeout_ms=REQUEST_TIMEOUT_MS))
 
 
 def list_topics(bootstrap: str) -> set[str]:

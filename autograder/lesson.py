@@ -8,7 +8,8 @@ Example (a lesson's setup cell):
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import kafka_io, manifest, progress
 from .namespace import Namespace

@@ -6,7 +6,7 @@ The CLI, the checks, `dev check` and the tests all read course/manifest.yml thro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -59,7 +59,7 @@ class LessonSpec:
         raise KeyError(f"lesson {self.id} has no exercise {exercise_id!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path = MANIFEST_FILE) -> tuple[LessonSpec, ...]:
     data = yaml.safe_load(path.read_text())
     return tuple(

@@ -31,7 +31,7 @@ class Namespace:
     lesson: str
 
     @classmethod
-    def for_lesson(cls, lesson: str) -> "Namespace":
+    def for_lesson(cls, lesson: str) -> Namespace:
         return cls(os.environ.get(RUN_ID_ENV) or new_run_id(), lesson)
 
     @property

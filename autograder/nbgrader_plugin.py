@@ -12,7 +12,6 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, Preprocessor
 from nbformat.v4 import new_output
-from traitlets import Bool
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
@@ -21,6 +20,7 @@ from nbgrader.preprocessors import (
     LimitOutput,
     SaveAutoGrades,
 )
+from traitlets import Bool
 
 from . import manifest
 from .namespace import RUN_ID_ENV, Namespace, new_run_id

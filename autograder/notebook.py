@@ -39,4 +39,5 @@ def report(result: CheckResult) -> None:
     """Show the result; a failure also raises, so nbgrader scores the cell zero."""
     show(result)
     if not result.passed:
-        raise CheckFailed(f"{result.exercise} is not solved yet — see expected, found and hint above")
+        raise CheckFailed(
+            f"{result.exercise} is not solved yet — see expected, found and hint above")

@@ -65,7 +65,7 @@ class CheckResult:
             + "</div>"
         )
 
-    def with_notes(self, notes: list[str]) -> "CheckResult":
+    def with_notes(self, notes: list[str]) -> CheckResult:
         """The same result carrying what the learner's code said while it ran."""
         return CheckResult(self.exercise, self.passed, self.summary, self.expected,
                            self.found, self.hint, tuple(self.notes) + tuple(notes))

@@ -54,7 +54,8 @@ def _submission(release, student: str, lesson: manifest.LessonSpec):
             if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
                 cell.source = solved[_grade_id(cell)]
     else:
-        first = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        first = next(c for c in nb.cells
+                     if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
         first.source += {"redefines-check": REDEFINE_CHECK, "crashes-kernel": CRASH_KERNEL,
                          "untouched": ""}[student]
     return nb
@@ -82,7 +83,8 @@ def autograde_lesson(lesson: manifest.LessonSpec) -> dict[str, Score]:
             rows = [row for row in csv.DictReader(handle) if row["assignment"] == lesson.slug]
         feedback = {student: (course / "feedback" / student / lesson.slug).is_dir()
                     for student in STUDENTS if student != "crashes-kernel"}
-    scores = {row["student_id"]: Score(float(row["score"]), float(row["max_score"])) for row in rows}
+    scores = {row["student_id"]: Score(float(row["score"]), float(row["max_score"]))
+              for row in rows}
     missing = [student for student, made in feedback.items() if not made]
     if missing:
         raise RuntimeError(f"nbgrader wrote no feedback for {missing}")

@@ -8,7 +8,8 @@ from the broker, out of reach of anything the notebook redefined.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import kafka_io
 from .exercises import EXERCISES, Attempt

@@ -7,8 +7,8 @@ import pytest
 
 from autograder import kafka_io
 from autograder.broker.fixture import test_broker as _broker_for_tests
-from autograder.quiet import silence_kafka_logs
 from autograder.namespace import Namespace, new_run_id
+from autograder.quiet import silence_kafka_logs
 
 
 @pytest.fixture(scope="session")

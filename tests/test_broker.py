@@ -32,8 +32,7 @@ with warnings.catch_warnings():
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
     from kafka.admin import NewTopic
 
-pytestmark = [pytest.mark.timeout(180),
-              pytest.mark.filterwarnings("ignore:(read|open)_text is deprecated:DeprecationWarning")]
+pytestmark = [pytest.mark.timeout(180)]
 
 
 @pytest.fixture

@@ -53,7 +53,8 @@ def test_learner_code_that_raises_is_reported_not_propagated(bootstrap, namespac
     assert not result.passed and "IndexError" in result.found
 
 
-def test_learner_code_that_loops_forever_is_cut_off_well_inside_the_cell_timeout(bootstrap, namespace):
+def test_learner_code_that_loops_forever_is_cut_off_well_inside_the_cell_timeout(bootstrap,
+                                                                                namespace):
     stop = threading.Event()
 
     def publish_orders(bootstrap, topic, orders):
@@ -75,7 +76,7 @@ def test_a_check_writes_nothing_to_stderr(bootstrap, namespace, capfd):
         import warnings
 
         print("about to fail", file=sys.stderr)
-        warnings.warn("learner warning", DeprecationWarning)
+        warnings.warn("learner warning", DeprecationWarning, stacklevel=1)
         raise RuntimeError("boom")
 
     result = run_check(bootstrap, namespace, "send-keyed", noisy)

@@ -25,7 +25,7 @@ def test_every_manifest_exercise_has_a_judge_and_every_judge_is_declared():
     assert declared == set(EXERCISES)
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.slug)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
 def test_each_exercise_has_an_open_solution_cell_and_a_locked_check_cell(lesson):
     cells = _cells(nbformat.read(lesson.source_notebook, as_version=4))
     for exercise in lesson.exercises:
@@ -38,7 +38,7 @@ def test_each_exercise_has_an_open_solution_cell_and_a_locked_check_cell(lesson)
         assert check.source.strip() == f'course.check("{exercise.id}", {exercise.function})'
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.slug)
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.slug)
 def test_every_exercise_has_at_least_one_wrong_answer(lesson):
     assert all(exercise.wrong_answers for exercise in lesson.exercises)
 

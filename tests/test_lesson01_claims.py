@@ -45,7 +45,8 @@ def test_records_with_one_key_share_one_partition_in_send_order(bootstrap, topic
 
 
 def test_an_oversized_record_raises_inside_send(bootstrap, topic):
-    assert demos.try_send_oversized(bootstrap, topic("big"), 5000, 2048) == "MessageSizeTooLargeError"
+    outcome = demos.try_send_oversized(bootstrap, topic("big"), 5000, 2048)
+    assert outcome == "MessageSizeTooLargeError"
 
 
 def test_a_failure_at_the_broker_reaches_only_the_errback(bootstrap, topic):

@@ -57,7 +57,8 @@ def judge_outcome_first(exercise: Exercise, attempt: Attempt, outcome: Outcome,
                       f"{hint} Replace `raise NotImplementedError()` with your code, then run "
                       "this cell again.")
     if outcome.timed_out:
-        return failed(exercise.id, f"`{function_name}` did not finish in {exercise.time_limit_s:.0f} s",
+        limit = f"{exercise.time_limit_s:.0f} s"
+        return failed(exercise.id, f"`{function_name}` did not finish in {limit}",
                       "the function returns within the time limit",
                       "it was still running",
                       "Is there a loop without a deadline, or a call that waits forever (a "
