@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
+
+
+def _html(text: str) -> str:
+    """Escaped text, with `backticks` shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 @dataclass(frozen=True, repr=False)
@@ -50,16 +56,16 @@ class CheckResult:
         if not self.passed:
             rows = "".join(
                 f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
-                f"<td style='text-align:left'>{html.escape(value)}</td></tr>"
+                f"<td style='text-align:left'>{_html(value)}</td></tr>"
                 for name, value in (("expected", self.expected), ("found", self.found),
                                     ("hint", self.hint))
                 if value
             )
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        notes = "".join(f"<li>{_html(n)}</li>" for n in self.notes)
         return (
             f"<div style='border-left:4px solid {colour};padding:0.4em 0.8em;margin:0.3em 0'>"
             f"<b style='color:{colour}'>{mark}</b> <code>{html.escape(self.exercise)}</code>: "
-            f"{html.escape(self.summary)}"
+            f"{_html(self.summary)}"
             + (f"<table style='margin-top:0.4em'>{rows}</table>" if rows else "")
             + (f"<ul style='margin:0.3em 0'>{notes}</ul>" if notes else "")
             + "</div>"

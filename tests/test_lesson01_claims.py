@@ -83,3 +83,12 @@ def test_a_long_lived_producer_holds_records_until_linger_or_flush(bootstrap, to
 
 def test_a_garbage_collected_producer_is_closed_and_flushed(bootstrap, topic):
     assert demos.dropped_producer_sends(bootstrap, topic("dropped")) == 20
+
+
+def test_kafka_pythons_default_partitioner_spreads_keyless_records(bootstrap, topic):
+    name = topic("keyless", partitions=3)
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    sent = [producer.send(name, value=b"%d" % n).get(timeout=10) for n in range(60)]
+    producer.close()
+    # Random per record: all 60 in one of 3 partitions has a chance of 3 / 3**60.
+    assert len({m.partition for m in sent}) > 1
