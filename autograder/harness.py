@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import threading
 import warnings
 from collections.abc import Callable
@@ -41,8 +42,6 @@ class Outcome:
 
 def json_safe(value: Any) -> Any:
     """What the value looks like after JSON: tuples become lists, keys become strings."""
-    import json
-
     try:
         return json.loads(json.dumps(value, default=repr))
     except (TypeError, ValueError):
