@@ -3,7 +3,7 @@
     kafka-course broker up|down|status|logs|reset   the course's Kafka broker
     kafka-course progress                           which exercises you have passed
     kafka-course reset LESSON                       put a lesson's notebook back as released
-    kafka-course release [--check]                  regenerate notebooks/ and solutions/
+    kafka-course release [LESSON...] [--check]      regenerate notebooks/ and solutions/
     kafka-course dev check [LESSON ...]             the course's self-test gate
 """
 
@@ -27,8 +27,9 @@ def _release(args: argparse.Namespace) -> int:
             return 1
         print("notebooks/ and solutions/ match course/source")
         return 0
-    release.write_all()
-    print("regenerated notebooks/ and solutions/ from course/source")
+    release.write_all(args.lessons)
+    print("regenerated notebooks/ and solutions/ from course/source"
+          + (f" for lesson(s) {', '.join(args.lessons)}" if args.lessons else ""))
     return 0
 
 
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     reset.set_defaults(handler=_reset)
 
     release = commands.add_parser("release", help="regenerate notebooks/ and solutions/")
+    release.add_argument("lessons", nargs="*", metavar="LESSON",
+                         help="only these lessons (default: all)")
     release.add_argument("--check", action="store_true",
                          help="only report whether the committed copies drifted")
     release.set_defaults(handler=_release)

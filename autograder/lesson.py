@@ -42,6 +42,10 @@ class Lesson:
         """A name in this run's namespace that is not created, for the learner to create."""
         return self.namespace.topic(name)
 
+    def group(self, name: str) -> str:
+        """A consumer group id in this run's namespace (groups are created by joining them)."""
+        return self.namespace.group(name)
+
     def count_records(self, topic: str) -> int:
         """How many records the broker holds in ``topic``, all partitions together."""
         return sum(kafka_io.end_offsets(self.bootstrap, topic).values())

@@ -62,6 +62,7 @@ class LessonSpec:
 @cache
 def load(path: Path = MANIFEST_FILE) -> tuple[LessonSpec, ...]:
     data = yaml.safe_load(path.read_text())
+    lessons = sorted(data["lessons"], key=lambda entry: str(entry["id"]))
     return tuple(
         LessonSpec(
             id=str(lesson["id"]),
@@ -77,7 +78,7 @@ def load(path: Path = MANIFEST_FILE) -> tuple[LessonSpec, ...]:
                 for ex in lesson["exercises"]
             ),
         )
-        for lesson in data["lessons"]
+        for lesson in lessons
     )
 
 

@@ -58,11 +58,16 @@ def run_nbgrader(course_dir: Path, *args: str, timeout_s: float = 600,
     return done.stdout + done.stderr
 
 
-def generate_release(out_dir: Path) -> None:
-    """Write every lesson's student notebook under ``out_dir/<slug>/``."""
+def _lessons(keys: list[str] | None) -> list[manifest.LessonSpec]:
+    return [manifest.lesson(key) for key in keys] if keys else list(manifest.load())
+
+
+def generate_release(out_dir: Path, keys: list[str] | None = None) -> None:
+    """Write each lesson's student notebook (all lessons when ``keys`` is empty) under
+    ``out_dir/<slug>/``."""
     with tempfile.TemporaryDirectory() as scratch:
         course = copy_course(Path(scratch) / "course")
-        for lesson in manifest.load():
+        for lesson in _lessons(keys):
             run_nbgrader(course, "generate_assignment", lesson.slug, "--force", "--no-db")
             generated = course / "release" / lesson.slug / lesson.notebook_name
             nb = nbformat.read(generated, as_version=4)
@@ -82,18 +87,23 @@ def solution_notebook(source: Path):
     return nb
 
 
-def generate_solutions(out_dir: Path) -> None:
-    for lesson in manifest.load():
+def generate_solutions(out_dir: Path, keys: list[str] | None = None) -> None:
+    for lesson in _lessons(keys):
         (out_dir / lesson.slug).mkdir(parents=True, exist_ok=True)
         nbformat.write(solution_notebook(lesson.source_notebook),
                        out_dir / lesson.slug / lesson.notebook_name)
 
 
-def write_all() -> None:
-    """Regenerate notebooks/ and solutions/ in place."""
+def write_all(keys: list[str] | None = None) -> None:
+    """Regenerate notebooks/ and solutions/ in place: the given lessons only, or all of them
+    (then folders of lessons the manifest no longer has go too)."""
     for target, generate in ((RELEASE_DIR, generate_release), (SOLUTIONS_DIR, generate_solutions)):
-        shutil.rmtree(target, ignore_errors=True)
-        generate(target)
+        if keys:
+            for lesson in _lessons(keys):
+                shutil.rmtree(target / lesson.slug, ignore_errors=True)
+        else:
+            shutil.rmtree(target, ignore_errors=True)
+        generate(target, keys)
 
 
 def drift() -> list[str]:

@@ -23,6 +23,11 @@ class Attempt:
         name = self.namespace.attempt_topic(self.exercise, self.attempt_id)
         return f"{name}-{suffix}" if suffix else name
 
+    def group(self, suffix: str = "") -> str:
+        """This attempt's own consumer group id; fresh every attempt, like its topic."""
+        name = self.namespace.group(f"{self.exercise}-{self.attempt_id}")
+        return f"{name}-{suffix}" if suffix else name
+
 
 class Exercise:
     """Subclasses set ``id`` and implement ``prepare`` and ``judge``.

@@ -192,3 +192,6 @@ class DeliveryReport(OrdersExercise):
                           "you record the order id in both? Fix that, then run this cell again.")
         return passed(self.id, f"{len(small)} deliveries reported at their true positions and "
                                f"{len(big)} failures caught")
+
+
+EXERCISES = (CreateTopic(), SendKeyed(), DeliveryReport())
