@@ -37,6 +37,7 @@ release: setup  ## regenerate notebooks/ and solutions/ from course/source
 
 bench: setup  ## benchmarks: print figures, never pass or fail
 	$(BIN)/python bench/broker_start.py
+	$(BIN)/python bench/producer_tuning.py
 
 broker-up: setup
 	$(BIN)/kafka-course broker up

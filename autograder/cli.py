@@ -5,6 +5,9 @@
     kafka-course reset LESSON                       put a lesson's notebook back as released
     kafka-course release [LESSON...] [--check]      regenerate notebooks/ and solutions/
     kafka-course dev check [LESSON ...]             the course's self-test gate
+    kafka-course groups list                        every consumer group and its state
+    kafka-course groups describe GROUP [--json]     committed offset, end offset, lag
+    kafka-course groups reset GROUP --to-earliest|--to-latest|--to-datetime DATETIME
 """
 
 from __future__ import annotations
@@ -68,10 +71,12 @@ def _dev_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .broker.cli import add_broker_commands
+    from .groups_cli import add_groups_commands
 
     parser = argparse.ArgumentParser(prog="kafka-course", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     add_broker_commands(commands)
+    add_groups_commands(commands)
 
     commands.add_parser("progress", help="which exercises you have passed").set_defaults(
         handler=_progress)

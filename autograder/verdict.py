@@ -13,7 +13,7 @@ from typing import Any
 
 from . import kafka_io
 from .exercises import EXERCISES, Attempt
-from .harness import Outcome, run_learner_function
+from .harness import Outcome
 from .namespace import Namespace, new_attempt_id
 from .result import CheckResult, failed
 
@@ -45,7 +45,7 @@ def run_check(bootstrap: str, namespace: Namespace, exercise_id: str,
         kwargs = exercise.prepare(attempt)
     except kafka_io.BrokerUnreachable as error:
         return _unreachable(exercise_id, error)
-    outcome = run_learner_function(function, kwargs, exercise.time_limit_s)
+    outcome = exercise.run_learner(function, kwargs)
     try:
         ensure_claims_topic(bootstrap, namespace)
         kafka_io.append_json(bootstrap, namespace.claims_topic, exercise_id,

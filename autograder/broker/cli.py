@@ -25,11 +25,14 @@ def add_broker_commands(subparsers: argparse._SubParsersAction) -> None:
     verbs = broker.add_subparsers(dest="broker_command", required=True, metavar="COMMAND")
 
     up = verbs.add_parser("up", help="start the broker (no-op if it already runs)")
-    up.add_argument("--port", type=int, default=9092, help="client port on localhost (9092)")
+    up.add_argument("--port", type=int, default=9092,
+                    help="client port on localhost (9092); with --nodes N, the first of N")
+    up.add_argument("--nodes", type=int, default=1,
+                    help="brokers: 1 (default) or more for a real cluster with one controller")
     up.set_defaults(handler=_guarded(_up))
 
-    verbs.add_parser("down", help="stop the broker; its data stays").set_defaults(
-        handler=_guarded(lambda args: print(control.down())))
+    verbs.add_parser("down", help="stop the broker (every node of a cluster); its data stays"
+                     ).set_defaults(handler=_guarded(lambda args: print(control.down())))
     verbs.add_parser("status", help="say which broker the course uses and where").set_defaults(
         handler=_guarded(lambda args: print(control.status().describe())))
 
@@ -42,10 +45,15 @@ def add_broker_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _up(args: argparse.Namespace) -> None:
+    if args.nodes < 1:
+        raise BrokerError(f"--nodes must be 1 or more, not {args.nodes}.")
     if not control.status().running:
-        print(f"Starting Kafka on localhost:{args.port} "
+        where = (f"on localhost:{args.port}" if args.nodes == 1 else
+                 f"as a {args.nodes}-broker cluster on localhost:{args.port}-"
+                 f"{args.port + args.nodes - 1}")
+        print(f"Starting Kafka {where} "
               "(the very first start also fetches the Kafka jars, about a minute)...", flush=True)
-    print(control.up(port=args.port).describe())
+    print(control.up(port=args.port, nodes=args.nodes).describe())
 
 
 def _guarded(command):

@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder.paths import cache_dir
 
 from . import docker, jvm
+from .cluster_control import cluster_dir, cluster_logs, cluster_status, cluster_stop, cluster_up
 from .errors import BrokerError
 from .layout import StateLayout, exclusive, layout_for
 from .ports import port_in_use_error, port_is_free
@@ -57,8 +58,12 @@ def chosen_mode() -> str:
     return "jvm"
 
 
-def up(port: int = 9092, state_dir: Path | None = None) -> BrokerStatus:
+def up(port: int = 9092, state_dir: Path | None = None, nodes: int = 1) -> BrokerStatus:
     """Start the course broker on localhost:`port` (a no-op if it already runs) and wait for it.
+
+    nodes > 1 starts a cluster instead: a KRaft controller plus `nodes` brokers on ports
+    port..port+nodes-1 (see cluster_control.py). A running broker or cluster is left as it is,
+    whatever its size: `down` first to change it.
 
     Example:
         >>> up().describe()
@@ -72,6 +77,8 @@ def up(port: int = 9092, state_dir: Path | None = None) -> BrokerStatus:
         current = _local_status(layout)
         if current.running:
             return replace(current, detail=f"already running, nothing started; {current.detail}")
+        if nodes > 1:
+            return cluster_up(layout, mode, port, nodes)
         if mode == "docker":
             return _docker_up(layout, port)
         record = jvm.start(layout, port)
@@ -105,6 +112,8 @@ def logs(lines: int = 50, state_dir: Path | None = None) -> str:
         return (f"The course uses the external cluster at {os.environ[EXTERNAL_VARIABLE].strip()}"
                 "; read its logs where it runs.")
     layout = layout_for(state_dir)
+    if layout.read_record().get("nodes", 1) > 1:
+        return cluster_logs(layout.read_record(), lines)
     if layout.read_record().get("mode") == "docker":
         return docker.compose("logs", "--no-color", "--tail", str(lines), docker.SERVICE).rstrip()
     tail = jvm.log_tail(layout.log_file, lines)
@@ -123,7 +132,7 @@ def reset(state_dir: Path | None = None) -> str:
         stopped = _stop(layout)
         if chosen_mode() == "docker":
             docker.compose("down", "--volumes")
-        for path in layout.owned_paths():
+        for path in [*layout.owned_paths(), cluster_dir(layout)]:
             if path.is_dir():
                 shutil.rmtree(path)
             else:
@@ -136,6 +145,8 @@ def reset(state_dir: Path | None = None) -> str:
 
 def _stop(layout: StateLayout) -> str:
     record = layout.read_record()
+    if record.get("nodes", 1) > 1:
+        return cluster_stop(layout, record)
     if record.get("mode") == "docker":
         docker.compose("down")  # keeps the named volume, so the data survives
         layout.forget_running_broker()
@@ -149,6 +160,8 @@ def _stop(layout: StateLayout) -> str:
 def _local_status(layout: StateLayout, ask_broker: bool = True) -> BrokerStatus:
     """The state dir's broker; `ask_broker` also checks that it answers."""
     record = layout.read_record()
+    if record.get("nodes", 1) > 1:
+        return cluster_status(layout, record, ask_broker)
     if record.get("mode") == "jvm":
         pid = jvm.running_pid(layout)
         if pid is not None:

@@ -42,8 +42,10 @@ def start(layout: StateLayout, port: int, timeout: float = STARTUP_TIMEOUT_SECON
     jars = kafka_jars()
     ensure_formatted(layout.data_dir, jars, java)
     controller_port = free_port(avoid={port})
+    proxied_port, proxy_port = _proxied_ports(port, controller_port)
     render_server_properties(layout.server_properties, port=port,
-                             controller_port=controller_port, data_dir=layout.data_dir)
+                             controller_port=controller_port, data_dir=layout.data_dir,
+                             proxied_port=proxied_port, proxy_port=proxy_port)
     cds_flags, pending_archive = cds_options(java, jars)
     bootstrap = f"localhost:{port}"
     run_starts_at = _open_log_for_run(layout.log_file, jars, bootstrap)
@@ -51,7 +53,8 @@ def start(layout: StateLayout, port: int, timeout: float = STARTUP_TIMEOUT_SECON
         broker_command(java, jars, layout.server_properties, cds_flags), layout.log_file)
     layout.pid_file.write_text(f"{pid}\n")
     record = {"mode": "jvm", "bootstrap": bootstrap, "pid": pid, "port": port,
-              "controller_port": controller_port, "kafka_version": jars.version,
+              "controller_port": controller_port, "proxied_port": proxied_port,
+              "proxy_port": proxy_port, "kafka_version": jars.version,
               "jars": f"{jars.source}: {jars.libs_dir}", "java": str(java.executable),
               "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "cds_pending": str(pending_archive) if pending_archive else None}
@@ -64,6 +67,18 @@ def start(layout: StateLayout, port: int, timeout: float = STARTUP_TIMEOUT_SECON
     record["cluster_id"] = info.cluster_id
     layout.write_record(record)
     return record
+
+
+def _proxied_ports(port: int, controller_port: int) -> tuple[int, int]:
+    """The PROXIED listener's own port, and the port it advertises (where lesson 04's fault
+    proxy listens): `port` + 2 when free (9094 beside 9092), so it stays the same across runs."""
+    taken = {port, controller_port}
+    proxied_port = free_port(avoid=taken)  # the broker binds it at once: any free port will do
+    taken.add(proxied_port)
+    preferred = port + 2
+    if preferred <= 65535 and preferred not in taken and port_is_free(preferred):
+        return proxied_port, preferred
+    return proxied_port, free_port(avoid=taken)
 
 
 def broker_command(java: JavaRuntime, jars: KafkaJars, server_properties: Path,

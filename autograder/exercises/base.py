@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from ..harness import Outcome
+from ..harness import Outcome, run_learner_function
 from ..namespace import Namespace
 from ..result import CheckResult, failed
 
@@ -46,6 +48,14 @@ class Exercise:
 
     def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         raise NotImplementedError
+
+    def run_learner(self, function: Callable[..., Any], kwargs: dict) -> Outcome:
+        """Call the learner's function with ``prepare``'s arguments, bounded in time.
+
+        An exercise that must run the function elsewhere (lesson 07 crashes it in a child
+        process) overrides this; the judge still sees only an Outcome and the broker.
+        """
+        return run_learner_function(function, kwargs, self.time_limit_s)
 
 
 def judge_outcome_first(exercise: Exercise, attempt: Attempt, outcome: Outcome,

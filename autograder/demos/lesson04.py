@@ -1,0 +1,207 @@
+"""Lesson 04's demonstrations: acks, retries, duplicates, reordering and failed sends, with real
+faults injected by the course's fault proxy (autograder.faults). Every producer is closed and
+every fault undone before a function returns, also when it raises."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from .. import kafka_io
+from ..faults import fault_proxy
+from ..quiet import grader_busy
+
+FAST = {"request_timeout_ms": 2000, "max_block_ms": 5000}  # a fault shows in seconds, not 30
+
+
+def _outcome(future, timeout_s: float = 10) -> str:
+    """What a future says: 'offset N' or the error's class name."""
+    try:
+        return f"offset {future.get(timeout=timeout_s).offset}"
+    except KafkaError as error:
+        return type(error).__name__
+
+
+def _count(bootstrap: str, topic: str) -> int:
+    return sum(kafka_io.end_offsets(bootstrap, topic).values())
+
+
+def acks_answers(bootstrap: str, topic: str) -> dict[str, str]:
+    """Send one record with acks=0, 1 and 'all': what each producer learns about it."""
+    answers = {}
+    for acks in (0, 1, "all"):
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks=acks,
+                                 enable_idempotence=acks == "all", **FAST)
+        try:
+            future = producer.send(topic, b"acks %s" % str(acks).encode())
+            answers[f"acks={acks}"] = _outcome(future)
+        finally:
+            producer.close(timeout=5)
+    return answers
+
+
+def acks_with_a_lost_request(bootstrap: str, topic: str, acks) -> dict[str, object]:
+    """One record through a connection that breaks before the request reaches the broker."""
+    before = _count(bootstrap, topic)
+    with fault_proxy(bootstrap) as proxy, grader_busy():
+        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, acks=acks,
+                                 enable_idempotence=False, **FAST)
+        try:
+            producer.partitions_for(topic)  # connect and learn the topic first
+            with proxy.lose_requests("Produce", count=1) as fault:
+                said = _outcome(producer.send(topic, b"maybe"))
+                producer.flush(timeout=10)
+                # acks=0: the future is done once the request is handed to the socket, perhaps
+                # before the proxy read it; keep the fault on until it struck.
+                deadline = time.monotonic() + 3
+                while not fault.fired and time.monotonic() < deadline:
+                    time.sleep(0.02)
+        finally:
+            producer.close(timeout=5)
+    return {"producer says": said, "requests lost": fault.fired,
+            "records on the broker": _count(bootstrap, topic) - before}
+
+
+def retries_after_lost_responses(bootstrap: str, topic: str, enable_idempotence: bool,
+                                 count: int = 10, lost: int = 2, **settings) -> dict[str, int]:
+    """Send ``count`` records while the broker's first ``lost`` answers never arrive."""
+    before = _count(bootstrap, topic)
+    with fault_proxy(bootstrap) as proxy, grader_busy():
+        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap,
+                                 enable_idempotence=enable_idempotence, **FAST, **settings)
+        try:
+            producer.partitions_for(topic)
+            with proxy.drop_responses("Produce", count=lost) as fault:
+                futures = [producer.send(topic, key=b"payment-%d" % n, value=b"%d" % n)
+                           for n in range(count)]
+                producer.flush(timeout=20)
+            delivered = sum(1 for f in futures if _outcome(f).startswith("offset"))
+        finally:
+            producer.close(timeout=5)
+    return {"sent": count, "delivered, says the producer": delivered,
+            "answers lost": fault.fired,
+            "records on the broker": _count(bootstrap, topic) - before}
+
+
+def copies_per_value(bootstrap: str, topic: str) -> dict[str, int]:
+    """value -> how many records in the topic carry it."""
+    counts = Counter(r.value.decode() for r in kafka_io.read_all(bootstrap, topic))
+    return dict(sorted(counts.items(), key=lambda item: int(item[0])))
+
+
+def producer_state(bootstrap: str, topic: str) -> dict[int, list[dict]]:
+    """partition -> the producer ids, epochs and last sequence numbers the broker tracks."""
+    return kafka_io.active_producers(bootstrap, topic)
+
+
+def order_after_a_failed_request(bootstrap: str, topic: str, events: int = 8,
+                                 pace_s: float = 0.02, **settings) -> list[int]:
+    """Send ``events`` records of one key, one every ``pace_s``, while the first request is
+    refused (NOT_ENOUGH_REPLICAS, after 0.15 s); the order the broker stored them in."""
+    with fault_proxy(bootstrap) as proxy, grader_busy():
+        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, **FAST, **settings)
+        try:
+            producer.partitions_for(topic)
+            with proxy.fail_requests("Produce", count=1, after_s=0.15):
+                for n in range(events):
+                    producer.send(topic, key=b"account-7", value=b"%d" % n)
+                    time.sleep(pace_s)
+                producer.flush(timeout=20)
+        finally:
+            producer.close(timeout=5)
+    return [int(r.value) for r in kafka_io.read_all(bootstrap, topic)]
+
+
+def requests_in_flight(bootstrap: str, topic: str, events: int = 12, **settings) -> int:
+    """The most Produce requests one connection had waiting for answers, for one partition."""
+    with fault_proxy(bootstrap) as proxy, grader_busy():
+        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, batch_size=1, **FAST,
+                                 **settings)
+        try:
+            producer.partitions_for(topic)
+            for n in range(events):
+                producer.send(topic, value=b"%d" % n)
+            producer.flush(timeout=20)
+        finally:
+            producer.close(timeout=5)
+    return proxy.max_in_flight["Produce"]
+
+
+def idempotence_in_effect(bootstrap: str, **settings) -> bool:
+    """Whether a producer created with ``settings`` really is idempotent."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, **settings)
+    try:
+        return bool(producer.config["enable_idempotence"])
+    finally:
+        producer.close(timeout=5)
+
+
+def timed_out_send(bootstrap: str, topic: str, delivery_timeout_ms: int = 2500) -> dict:
+    """One send while the broker's answers are held back: what the producer reports, when,
+    and what the broker holds."""
+    before = _count(bootstrap, topic)
+    with fault_proxy(bootstrap) as proxy, grader_busy():
+        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, request_timeout_ms=1000,
+                                 delivery_timeout_ms=delivery_timeout_ms)
+        try:
+            producer.partitions_for(topic)
+            with proxy.withhold_responses("Produce"):
+                started = time.monotonic()
+                said = _outcome(producer.send(topic, b"late"), timeout_s=15)
+                waited = time.monotonic() - started
+        finally:
+            producer.close(timeout=5)
+    return {"producer says": said, "after (s)": round(waited, 1),
+            "records on the broker": _count(bootstrap, topic) - before}
+
+
+def sends_after_a_refusal(bootstrap: str, topic: str, enable_idempotence: bool) -> list[str]:
+    """Small, too large (3 KB against a topic's 2 KB limit), small, small: each send's outcome,
+    waited on one by one."""
+    sizes = (100, 3000, 100, 100)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=enable_idempotence,
+                             **FAST)
+    outcomes = []
+    try:
+        with grader_busy():
+            for size in sizes:
+                outcomes.append(f"{size} B: " + _outcome(producer.send(topic, b"x" * size)))
+    finally:
+        producer.close(timeout=5)
+    return outcomes
+
+
+def send_to_missing_topic(bootstrap: str, name: str) -> dict[str, object]:
+    """Send to a topic that does not exist with allow_auto_create_topics=False."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, allow_auto_create_topics=False,
+                             max_block_ms=3000)
+    try:
+        with grader_busy():
+            try:
+                said = _outcome(producer.send(name, b"typo"))
+            except KafkaError as error:
+                said = type(error).__name__
+    finally:
+        producer.close(timeout=5)
+    return {"producer says": said, "topic exists now": name in kafka_io.list_topics(bootstrap)}
+
+
+def plot_stored_order(orders: dict[str, list[int]]) -> None:
+    """One panel per producer: record number (send order) against its place in the partition."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(orders), figsize=(3.2 * len(orders), 2.8), sharey=True,
+                                squeeze=False)
+    for axis, (label, order) in zip(axes[0], orders.items(), strict=True):
+        in_place = [number == place for place, number in enumerate(order)]
+        axis.scatter(range(len(order)), order, c=["#1a7f37" if ok else "#b42318"
+                                                  for ok in in_place])
+        axis.plot([0, len(order) - 1], [0, len(order) - 1], color="#999", linewidth=0.8)
+        axis.set_title(label, fontsize=9)
+        axis.set_xlabel("place in the partition (offset order)")
+    axes[0, 0].set_ylabel("record number (send order)")
+    figure.tight_layout()
+    plt.show()

@@ -1,0 +1,26 @@
+"""Lesson 08's demonstrations: what lag counts, where an uncommitted group starts, remedies.
+
+Every consumer a function here starts is closed before it returns, whatever happens, so no
+group is left with a member that would slow the next run down.
+"""
+
+from __future__ import annotations
+
+from .chart import LiveLagChart
+from .cli import kafka_course
+from .race import RaceResult, lag_race
+from .small import (
+    crowd,
+    fill,
+    grow_partitions,
+    member_of,
+    poll_sizes,
+    read_and_commit,
+    read_without_commit,
+    starting_positions,
+    try_shrink,
+)
+
+__all__ = ["LiveLagChart", "RaceResult", "crowd", "fill", "grow_partitions", "kafka_course",
+           "lag_race", "member_of", "poll_sizes", "read_and_commit", "read_without_commit",
+           "starting_positions", "try_shrink"]

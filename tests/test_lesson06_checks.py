@@ -1,0 +1,121 @@
+"""Lesson 06's check, replay-since, against the real broker: the reference passes and the broker
+agrees later, each plausible mistake fails with its own guidance, and the data always holds
+the cases the exercise is about."""
+
+from __future__ import annotations
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from autograder import manifest
+from autograder.exercises import Attempt
+from autograder.exercises.lesson06 import PARTITIONS, Replay, ReplaySince
+from autograder.namespace import Namespace, new_run_id
+from autograder.release import solution_notebook
+from autograder.verdict import rejudge, run_check
+
+LESSON = manifest.lesson("06")
+EXERCISE = LESSON.exercise("replay-since")
+# What the notebook has defined by the time the learner writes the function.
+PRELUDE = "import time\nfrom kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition\n"
+
+
+def _define(code: str):
+    scope: dict = {}
+    exec(PRELUDE, scope)
+    exec(code, scope)
+    return scope[EXERCISE.function]
+
+
+def _solution():
+    for cell in solution_notebook(LESSON.source_notebook).cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == EXERCISE.id:
+            return _define(cell.source)
+    raise KeyError(EXERCISE.id)
+
+
+@pytest.fixture
+def namespace():
+    return Namespace(new_run_id(), "06")
+
+
+def test_reference_solution_passes_and_the_broker_agrees(bootstrap, namespace):
+    result = run_check(bootstrap, namespace, EXERCISE.id, _solution())
+    assert result.passed, str(result)
+    assert rejudge(bootstrap, namespace, EXERCISE.id).passed
+
+
+@pytest.mark.parametrize("wrong", EXERCISE.wrong_answers, ids=lambda w: w.name)
+def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, namespace, wrong):
+    result = run_check(bootstrap, namespace, EXERCISE.id, _define(wrong.code))
+    assert not result.passed, wrong.name
+    assert result.expected and result.found and result.hint.rstrip().endswith(".")
+    assert "?" in result.hint, "a hint is a question that ends with what to do next"
+    assert not rejudge(bootstrap, namespace, EXERCISE.id).passed
+
+
+def test_each_wrong_answer_gets_the_guidance_for_its_own_mistake(bootstrap, namespace):
+    summaries = [run_check(bootstrap, namespace, EXERCISE.id, _define(w.code)).summary
+                 for w in EXERCISE.wrong_answers]
+    assert summaries == ["records older than the timestamp were replayed",
+                         "the committed offsets are one short",
+                         "old records of a partition with nothing new were replayed"]
+
+
+def test_a_replay_that_never_commits_the_quiet_partition_fails(bootstrap, namespace):
+    code = _solution_source().replace(
+        "consumer.assign(partitions)\n",
+        "consumer.assign(partitions)\n"
+        "        quiet = consumer.offsets_for_times({tp: since_ms for tp in partitions})\n"
+        "        partitions = [tp for tp in partitions if quiet[tp] is not None]\n"
+        "        consumer.assign(partitions)\n")
+    result = run_check(bootstrap, namespace, EXERCISE.id, _define(code))
+    assert not result.passed and "no committed offset for partition" in result.summary
+
+
+def test_reading_offset_of_a_none_answer_gets_the_none_hint(bootstrap, namespace):
+    code = _solution_source().replace(
+        "ends[tp] if starts[tp] is None else starts[tp].offset", "starts[tp].offset")
+    result = run_check(bootstrap, namespace, EXERCISE.id, _define(code))
+    assert not result.passed and "AttributeError" in result.found
+    assert "None" in result.hint
+
+
+def test_bytes_instead_of_text_gets_the_decode_hint(bootstrap, namespace):
+    code = _solution_source().replace("record.value.decode()", "record.value")
+    result = run_check(bootstrap, namespace, EXERCISE.id, _define(code))
+    assert not result.passed and "decode" in result.hint
+
+
+def _solution_source() -> str:
+    for cell in solution_notebook(LESSON.source_notebook).cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == EXERCISE.id:
+            return cell.source
+    raise KeyError(EXERCISE.id)
+
+
+def test_every_attempt_has_a_quiet_partition_and_a_reading_exactly_at_the_moment():
+    for attempt_id in (f"{n:06x}" for n in range(0, 5000, 7)):
+        replay = Replay.for_attempt(attempt_id)
+        assert replay == Replay.for_attempt(attempt_id), "rebuilt the same from the attempt id"
+        assert all(s < replay.since_ms for s in replay.stamps[replay.quiet])
+        for partition, stamps in replay.stamps.items():
+            assert stamps == sorted(stamps)
+            if partition != replay.quiet:
+                assert replay.since_ms in stamps
+                assert any(s < replay.since_ms for s in stamps)
+                assert any(s > replay.since_ms for s in stamps)
+
+
+def test_the_prepared_topic_answers_none_for_the_quiet_partition_only(bootstrap, namespace):
+    attempt = Attempt(bootstrap, namespace, EXERCISE.id, "abc123")
+    kwargs = ReplaySince().prepare(attempt)
+    replay = Replay.for_attempt("abc123")
+    partitions = [TopicPartition(kwargs["topic"], p) for p in range(PARTITIONS)]
+    with KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False) as consumer:
+        found = consumer.offsets_for_times({tp: kwargs["since_ms"] for tp in partitions})
+    assert {tp.partition for tp, answer in found.items() if answer is None} == {replay.quiet}
+    for tp, answer in found.items():
+        if answer is not None:
+            assert answer.timestamp == kwargs["since_ms"]
+            assert answer.offset == replay.stamps[tp.partition].index(kwargs["since_ms"])

@@ -1,0 +1,123 @@
+"""What lesson 07 tells learners about delivery semantics, shown happening on the real broker with
+consumer processes that are really killed."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from contextlib import closing
+from functools import partial
+
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer
+
+from autograder import kafka_io
+from autograder.crash_runner import run_forked
+from autograder.demos import lesson07 as demos
+from autograder.manifest import lesson
+from autograder.namespace import Namespace, new_run_id
+
+
+@pytest.fixture(scope="module")
+def ns07():
+    return Namespace(new_run_id(), "07")
+
+
+@pytest.fixture(scope="module")
+def readings(bootstrap, ns07):
+    name = ns07.topic("readings")
+    kafka_io.create_topic(bootstrap, name, 3)
+    demos.fill(bootstrap, name, 12)
+    return name
+
+
+@pytest.fixture(scope="module")
+def audits(bootstrap, readings, ns07, tmp_path_factory):
+    """The lesson's own demonstration: each strategy crashes after storing 2 records, restarts."""
+    return demos.crash_and_restart(bootstrap, readings, ns07.group("crash"), crash_after=2,
+                                   sink_dir=str(tmp_path_factory.mktemp("sinks")))
+
+
+def _members(bootstrap: str, group: str) -> list:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        return list(admin.describe_groups([group])[group].get("members") or [])
+    finally:
+        admin.close()
+
+
+def test_committing_before_processing_loses_records_after_a_crash(audits):
+    result = audits["commit before processing"]
+    assert result["lost"] > 0 and result["duplicated"] == 0, result
+
+
+def test_committing_after_processing_repeats_records_after_a_crash(audits):
+    result = audits["commit after processing"]
+    assert result["duplicated"] > 0 and result["lost"] == 0, result
+
+
+def test_a_unique_key_turns_redelivery_into_exactly_one_row_per_record(audits):
+    result = audits["commit after + unique key"]
+    assert result == {"records": 12, "rows in sink": 12, "lost": 0, "duplicated": 0}
+
+
+def test_the_crash_in_the_demo_is_a_real_sigkill(bootstrap, readings, ns07, tmp_path):
+    run = run_forked(partial(demos.consume_into_sink, bootstrap, readings, ns07.group("kill"),
+                             str(tmp_path / "sink.db"), "after", False, 2), time_limit_s=30)
+    assert run.crashed and run.exitcode == -9
+    with closing(sqlite3.connect(tmp_path / "sink.db")) as sink:  # 2 stored, then killed
+        assert sink.execute("SELECT count(*) FROM processed").fetchone() == (2,)
+
+
+def test_a_crashed_assigned_consumer_leaves_no_member_for_the_group_to_wait_for(
+        bootstrap, readings, ns07, tmp_path):
+    group = ns07.group("assigned")
+    run = run_forked(partial(demos.consume_into_sink, bootstrap, readings, group,
+                             str(tmp_path / "sink.db"), "before", False, 2), time_limit_s=30)
+    assert run.crashed
+    assert kafka_io.committed_offsets(bootstrap, group), "its commit counted for the group"
+    assert _members(bootstrap, group) == []
+
+
+def test_insert_or_ignore_keeps_one_row_per_key_and_a_plain_insert_raises():
+    sink = sqlite3.connect(":memory:")
+    sink.execute("CREATE TABLE processed (part INTEGER, offset INTEGER, value TEXT, "
+                 "UNIQUE (part, offset))")
+    for _ in range(2):
+        sink.execute("INSERT OR IGNORE INTO processed VALUES (0, 7, 'reading 7')")
+    assert sink.execute("SELECT count(*) FROM processed").fetchone() == (1,)
+    with pytest.raises(sqlite3.IntegrityError):
+        sink.execute("INSERT INTO processed VALUES (0, 7, 'reading 7')")
+    sink.close()
+
+
+def test_a_closed_member_hands_over_at_once_a_crashed_one_after_the_session_timeout(
+        bootstrap, readings, ns07):
+    closed = demos.takeover_seconds(bootstrap, readings, ns07.group("close"), "close")
+    crashed = demos.takeover_seconds(bootstrap, readings, ns07.group("crash-member"), "crash")
+    # Session timeout 6 s, heartbeats every second: the coordinator gives up 5-6 s after the
+    # kill, plus its own expiry check.
+    assert closed < 2.5, closed
+    assert 4.0 <= crashed <= 12.0, crashed
+    assert crashed > closed + 3, (closed, crashed)
+    # The dead member is gone and the successor closed: no stray member is left behind.
+    assert _members(bootstrap, ns07.group("crash-member")) == []
+
+
+def test_the_settings_table_states_kafka_pythons_real_consumer_defaults():
+    source = json.dumps(json.loads(lesson("07").source_notebook.read_text()))
+    rows = re.findall(r"\| `([a-z.]+)` \| `([a-z_]+)` \| `([^`]+)`", source)
+    assert len(rows) >= 7
+    defaults = KafkaConsumer.DEFAULT_CONFIG
+    for kafka_name, keyword, stated in rows:
+        assert keyword in defaults, keyword
+        actual = defaults[keyword]
+        assert stated == repr(actual) or stated == str(actual), (kafka_name, stated, actual)
+
+
+def test_the_broker_refuses_a_session_timeout_below_its_minimum(bootstrap, readings, ns07):
+    assert demos.join_with_session_timeout(bootstrap, readings, ns07.group("short"),
+                                           3000) == "InvalidSessionTimeoutError"
+    assert demos.join_with_session_timeout(bootstrap, readings, ns07.group("six"),
+                                           6000) == "joined"

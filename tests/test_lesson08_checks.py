@@ -1,0 +1,94 @@
+"""Lesson 08's check against the real broker: the reference passes (and again when rejudged from
+the broker), each plausible wrong answer fails with the hint for its own mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.exercises.base import Attempt
+from autograder.exercises.lesson08 import _plan
+from autograder.namespace import Namespace, new_run_id
+from autograder.verdict import rejudge, run_check
+
+from .lesson08_code import define, solution, wrong_answers
+
+WRONG = {name: function for _, name, function in wrong_answers()}
+
+# What each wrong answer's hint must talk about: the mistake it made, not a generic one.
+HINT_FOR = {
+    "end minus one, taken for the last record's offset": "next one",
+    "only the partitions the group committed": "describe_topics",
+    "a consumer in the group, asked for its positions": "group_id=group",
+}
+
+
+@pytest.fixture
+def namespace():
+    """A fresh run namespace of lesson 08, as its setup cell would make."""
+    return Namespace(new_run_id(), "08")
+
+
+def test_reference_solution_passes_and_the_broker_agrees(bootstrap, namespace):
+    result = run_check(bootstrap, namespace, "group-lag", solution("group-lag"))
+    assert result.passed, str(result)
+    assert rejudge(bootstrap, namespace, "group-lag").passed
+
+
+def test_every_wrong_answer_in_the_manifest_has_its_own_hint_here():
+    assert set(WRONG) == set(HINT_FOR)
+
+
+@pytest.mark.parametrize("name", sorted(HINT_FOR))
+def test_plausible_wrong_answer_fails_with_the_hint_for_its_mistake(bootstrap, namespace, name):
+    result = run_check(bootstrap, namespace, "group-lag", WRONG[name])
+    assert not result.passed, str(result)
+    assert result.expected and result.found and result.hint.rstrip().endswith(".")
+    assert "?" in result.hint, "a hint is a question that ends with what to do next"
+    assert HINT_FOR[name] in result.hint, str(result)
+    assert not rejudge(bootstrap, namespace, "group-lag").passed
+
+
+def test_a_consumer_that_commits_while_measuring_is_caught_by_the_broker(bootstrap, namespace):
+    result = run_check(bootstrap, namespace, "group-lag",
+                       WRONG["a consumer in the group, asked for its positions"])
+    assert result.summary == "your function changed the group's committed offsets"
+
+
+def test_counting_a_never_committed_partition_as_zero_lag_fails(bootstrap, namespace):
+    reference = solution("group-lag")
+
+    def group_lag(bootstrap, group):
+        lags = reference(bootstrap, group)
+        return {t: {p: 0 if lag is None else lag for p, lag in parts.items()}
+                for t, parts in lags.items()}
+
+    result = run_check(bootstrap, namespace, "group-lag", group_lag)
+    assert not result.passed and "auto.offset.reset" in result.hint, str(result)
+
+
+def test_a_flat_dict_with_tuple_keys_is_reported_as_the_wrong_shape(bootstrap, namespace):
+    reference = solution("group-lag")
+
+    def group_lag(bootstrap, group):
+        return {(t, p): lag for t, parts in reference(bootstrap, group).items()
+                for p, lag in parts.items()}
+
+    result = run_check(bootstrap, namespace, "group-lag", group_lag)
+    assert result.summary == "the result has the wrong shape", str(result)
+
+
+def test_the_untouched_stub_fails_as_not_written_yet(bootstrap, namespace):
+    stub = define("def group_lag(bootstrap, group):\n    raise NotImplementedError()\n",
+                  "group_lag")
+    result = run_check(bootstrap, namespace, "group-lag", stub)
+    assert not result.passed and result.summary == "not written yet"
+
+
+def test_the_prepared_group_has_one_never_committed_partition_and_varies_by_attempt(
+        bootstrap, namespace):
+    first = Attempt(bootstrap, namespace, "group-lag", "a1b2c3")
+    counts, commits = _plan(first)
+    assert len(counts) == 5 and len(commits) == 4
+    assert _plan(Attempt(bootstrap, namespace, "group-lag", "d4e5f6")) != (counts, commits)
+    assert _plan(first) == (counts, commits)  # the grader rebuilds it from the attempt id alone
+
