@@ -24,7 +24,7 @@ lab: setup  ## start the broker and open JupyterLab on lesson 01
 
 test: setup  ## lint, then every test against a real broker, `dev check` included
 	$(BIN)/ruff check autograder tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 lint: setup
 	$(BIN)/ruff check autograder tests bench

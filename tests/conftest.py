@@ -24,3 +24,16 @@ def bootstrap():
 def namespace():
     """A fresh run namespace, as a lesson's setup cell would make."""
     return Namespace(new_run_id(), "01")
+
+
+@pytest.fixture
+def topic(bootstrap, namespace, request):
+    """make(name, partitions, configs): a fresh topic in the test's namespace. A test module may
+    set DEFAULT_PARTITIONS for its own default (1 otherwise)."""
+    default_partitions = getattr(request.module, "DEFAULT_PARTITIONS", 1)
+
+    def make(name, partitions=None, configs=None):
+        full = namespace.topic(name)
+        kafka_io.create_topic(bootstrap, full, partitions or default_partitions, configs)
+        return full
+    return make

@@ -1,15 +1,20 @@
-"""Lesson 01's learner code taken from the course's own files, for tests that call it directly.
+"""Learner code taken from the course's own files, for tests that call it directly.
 
-The prelude is what the notebook defines before its exercises; solutions come from the source
-notebook and wrong answers from the manifest, so tests and lesson never drift apart.
+A lesson's prelude is what its notebook defines before the exercises; solutions come from the
+source notebook and wrong answers from the manifest, so tests and lessons never drift apart.
+
+    define, solution, wrong_answers = for_lesson("02")
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
 from autograder import manifest
 from autograder.release import solution_notebook
 
-PRELUDE = '''
+_LESSON_01 = '''
 import json
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -22,10 +27,63 @@ class JsonValueSerializer(Serializer):
         return json.dumps(data).encode("utf-8")
 '''
 
+_LESSON_02 = '''
+import json
+from kafka import KafkaProducer
+from kafka.partitioner import Partitioner, murmur2
+from kafka.serializer import DefaultSerializer, Serializer
 
-def _define(code: str, name: str):
+
+class JsonValueSerializer(Serializer):
+    def serialize(self, topic, headers, data):
+        return json.dumps(data).encode("utf-8")
+'''
+
+_LESSON_05_IMPORTS = '''
+import json
+import time
+from kafka import KafkaConsumer, TopicPartition
+from kafka.serializer import DefaultSerializer, Deserializer
+'''
+
+_LESSON_08 = '''
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import OffsetSpec
+'''
+
+
+def _notebook_definition(lesson_id: str, name: str) -> str:
+    """The source of the notebook cell that defines ``name`` (a class or a function), without
+    the lines that call it."""
+    for cell in solution_notebook(manifest.lesson(lesson_id).source_notebook).cells:
+        if cell.cell_type == "code" and (f"def {name}(" in cell.source
+                                         or f"class {name}(" in cell.source):
+            return "\n".join(line for line in cell.source.splitlines()
+                             if not line.startswith(f"{name}()."))
+    raise KeyError(name)
+
+
+def _lesson_05() -> str:
+    # The deserializer and the `caught_up` helper come from the notebook itself.
+    return "\n".join([_LESSON_05_IMPORTS, _notebook_definition("05", "JsonDeserializer"),
+                      _notebook_definition("05", "caught_up")])
+
+
+# Lessons whose exercises use nothing beyond lesson 01's imports share its prelude.
+_PRELUDES: dict[str, str | Callable[[], str]] = {"01": _LESSON_01, "02": _LESSON_02,
+                                                 "05": _lesson_05, "08": _LESSON_08}
+PRELUDE = _LESSON_01
+
+
+def prelude(lesson_id: str) -> str:
+    found = _PRELUDES.get(lesson_id, _LESSON_01)
+    return found() if callable(found) else found
+
+
+def define(code: str, name: str, lesson_id: str = "01"):
+    """Run ``code`` after the lesson's prelude; the object it defines under ``name``."""
     scope: dict = {}
-    exec(PRELUDE, scope)
+    exec(prelude(lesson_id), scope)
     exec(code, scope)
     return scope[name]
 
@@ -35,12 +93,25 @@ def solution(exercise_id: str, lesson_id: str = "01"):
     spec = lesson.exercise(exercise_id)
     for cell in solution_notebook(lesson.source_notebook).cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == spec.id:
-            return _define(cell.source, spec.function)
+            return define(cell.source, spec.function, lesson_id)
     raise KeyError(exercise_id)
 
 
-def wrong_answers(lesson_id: str = "01"):
-    """(exercise id, wrong answer name, function) for every wrong answer in the manifest."""
+def wrong_answers(lesson_id: str = "01") -> Iterator[tuple[str, str, Callable]]:
+    """(exercise id, wrong answer name, function) for every wrong answer of the lesson."""
     for spec in manifest.lesson(lesson_id).exercises:
         for wrong in spec.wrong_answers:
-            yield spec.id, wrong.name, _define(wrong.code, spec.function)
+            yield spec.id, wrong.name, define(wrong.code, spec.function, lesson_id)
+
+
+class LessonCode(NamedTuple):
+    define: Callable
+    solution: Callable
+    wrong_answers: Callable
+
+
+def for_lesson(lesson_id: str) -> LessonCode:
+    """``define``, ``solution`` and ``wrong_answers`` bound to one lesson."""
+    return LessonCode(lambda code, name: define(code, name, lesson_id),
+                      lambda exercise_id: solution(exercise_id, lesson_id),
+                      lambda: wrong_answers(lesson_id))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import nbformat
 import pytest
+from kafka import KafkaConsumer, KafkaProducer
 
 from autograder import manifest, release
 from autograder.exercises import EXERCISES
@@ -69,3 +71,21 @@ def test_release_check_command_reports_no_drift():
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "match course/source" in done.stdout
+
+
+# A settings table row in any lesson: | `kafka.name` | `kafka_python_keyword` | `default` | ...
+SETTINGS_ROW = re.compile(r"\| `([a-z.]+)` \| `([a-z_]+)` \| `([^`]+)`")
+# Lessons 01-04 are about the producer, 05-08 about the consumer.
+TABLE_ROWS_AT_LEAST = {"01": 10, "03": 3, "04": 7, "05": 10, "07": 7, "08": 5}
+
+
+@pytest.mark.parametrize("lesson_id", sorted(TABLE_ROWS_AT_LEAST))
+def test_the_settings_tables_state_kafka_pythons_real_defaults(lesson_id):
+    source = json.dumps(json.loads(manifest.lesson(lesson_id).source_notebook.read_text()))
+    rows = SETTINGS_ROW.findall(source)
+    assert len(rows) >= TABLE_ROWS_AT_LEAST[lesson_id]
+    client = KafkaProducer if lesson_id < "05" else KafkaConsumer
+    for kafka_name, keyword, stated in rows:
+        assert keyword in client.DEFAULT_CONFIG, keyword
+        actual = client.DEFAULT_CONFIG[keyword]
+        assert stated in (repr(actual), str(actual)), (kafka_name, stated, actual)

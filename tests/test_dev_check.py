@@ -17,6 +17,7 @@ from autograder import manifest
 from autograder.paths import REPO_ROOT
 
 
+@pytest.mark.timeout(1800)  # a whole lesson, executed about seven times over
 @pytest.mark.parametrize("lesson", [lesson.id for lesson in manifest.load()])
 def test_dev_check_passes(bootstrap, lesson):
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap)

@@ -20,14 +20,6 @@ ONE_TRY = {"enable_idempotence": False, "retries": 0, "request_timeout_ms": 2000
            "max_block_ms": 5000}
 
 
-@pytest.fixture
-def topic(bootstrap, namespace):
-    def make(name, partitions=1):
-        full = namespace.topic(name)
-        kafka_io.create_topic(bootstrap, full, partitions)
-        return full
-    return make
-
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as probe:

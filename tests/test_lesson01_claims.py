@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import re
-
-import pytest
 from kafka import KafkaProducer
 
 from autograder import kafka_io
 from autograder.demos import lesson01 as demos
-from autograder.manifest import lesson
-
-
-@pytest.fixture
-def topic(bootstrap, namespace):
-    def make(name, partitions=1, configs=None):
-        full = namespace.topic(name)
-        kafka_io.create_topic(bootstrap, full, partitions, configs)
-        return full
-    return make
 
 
 def test_records_buffered_by_a_crashed_producer_are_lost(bootstrap, topic):
@@ -63,17 +49,6 @@ def test_waiting_on_every_send_is_much_slower_than_flushing_once(bootstrap, topi
     one_by_one = demos.time_sends(bootstrap, name, 200, wait_each=True)
     batched = demos.time_sends(bootstrap, name, 200, wait_each=False)
     assert one_by_one > 2 * batched
-
-
-def test_the_settings_table_states_kafka_pythons_real_defaults():
-    source = json.dumps(json.loads(lesson("01").source_notebook.read_text()))
-    rows = re.findall(r"\| `([a-z.]+)` \| `([a-z_]+)` \| `([^`]+)`", source)
-    assert len(rows) >= 10
-    defaults = KafkaProducer.DEFAULT_CONFIG
-    for kafka_name, keyword, stated in rows:
-        assert keyword in defaults, keyword
-        actual = defaults[keyword]
-        assert stated == repr(actual) or stated == str(actual), (kafka_name, stated, actual)
 
 
 def test_a_long_lived_producer_holds_records_until_linger_or_flush(bootstrap, topic):

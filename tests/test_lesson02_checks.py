@@ -12,7 +12,9 @@ from autograder.exercises.lesson02 import make_events, prediction_inputs
 from autograder.namespace import Namespace, new_attempt_id, new_run_id
 from autograder.verdict import rejudge, run_check
 
-from .lesson02_code import define, solution, wrong_answers
+from .learner_code import for_lesson
+
+define, solution, wrong_answers = for_lesson("02")
 
 LESSON02 = ("predict-partitions", "region-partitioner")
 WRONG = list(wrong_answers())

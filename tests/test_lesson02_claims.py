@@ -22,13 +22,7 @@ def namespace():
     return Namespace(new_run_id(), "02")
 
 
-@pytest.fixture
-def topic(bootstrap, namespace):
-    def make(name, partitions=3):
-        full = namespace.topic(name)
-        kafka_io.create_topic(bootstrap, full, partitions)
-        return full
-    return make
+DEFAULT_PARTITIONS = 3  # for the `topic` fixture (tests/conftest.py)
 
 
 def test_masked_murmur2_modulo_partitions_is_where_the_broker_stores_each_key(bootstrap, topic):

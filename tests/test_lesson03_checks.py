@@ -10,7 +10,7 @@ import pytest
 from autograder.namespace import Namespace, new_run_id
 from autograder.verdict import rejudge, run_check
 
-from .learner_code import PRELUDE, solution, wrong_answers
+from .learner_code import define, solution, wrong_answers
 
 EXERCISE = "compress-events"
 
@@ -21,10 +21,7 @@ def namespace():
 
 
 def _define(code: str, name: str = "ship_events"):
-    scope: dict = {}
-    exec(PRELUDE, scope)
-    exec(code, scope)
-    return scope[name]
+    return define(code, name, "03")
 
 
 def test_reference_solution_passes_and_the_broker_agrees(bootstrap, namespace):

@@ -3,27 +3,15 @@ on the real broker through the course's fault proxy."""
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError
 
 from autograder import kafka_io
 from autograder.demos import lesson04 as demos
-from autograder.manifest import lesson
 
 pytestmark = [pytest.mark.timeout(120)]
 
-
-@pytest.fixture
-def topic(bootstrap, namespace):
-    def make(name, partitions=1, configs=None):
-        full = namespace.topic(name)
-        kafka_io.create_topic(bootstrap, full, partitions, configs)
-        return full
-    return make
 
 
 def test_acks_0_reports_offset_0_for_every_record_whatever_the_partition_holds(bootstrap, topic):
@@ -187,15 +175,3 @@ def test_flush_can_raise_future_not_done_while_kafka_python_splits_a_refused_bat
             except KafkaError:
                 continue
     assert errors and "Future not done" in errors[0]
-
-
-def test_the_defaults_table_states_kafka_pythons_real_defaults():
-    source = json.dumps(json.loads(lesson("04").source_notebook.read_text()))
-    rows = re.findall(r"\| `([a-z.]+)` \| `([a-z_]+)` \| `([^`]+)`", source)
-    assert len(rows) >= 7
-    defaults = KafkaProducer.DEFAULT_CONFIG
-    for kafka_name, keyword, stated in rows:
-        assert keyword in defaults, keyword
-        actual = defaults[keyword]
-        assert stated == repr(actual) or stated == str(actual), (kafka_name, stated, actual)
-

@@ -12,7 +12,9 @@ from autograder.exercises import Attempt
 from autograder.namespace import Namespace, new_run_id
 from autograder.verdict import rejudge, run_check
 
-from .lesson05_code import solution, wrong_answers
+from .learner_code import for_lesson
+
+_, solution, wrong_answers = for_lesson("05")
 
 LESSON05 = ("consume-all", "read-one-partition")
 WRONG = list(wrong_answers())

@@ -10,7 +10,9 @@ from autograder.exercises.lesson08 import _plan
 from autograder.namespace import Namespace, new_run_id
 from autograder.verdict import rejudge, run_check
 
-from .lesson08_code import define, solution, wrong_answers
+from .learner_code import for_lesson
+
+define, solution, wrong_answers = for_lesson("08")
 
 WRONG = {name: function for _, name, function in wrong_answers()}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import time
 
 import pytest
@@ -13,7 +11,6 @@ from kafka.structs import OffsetAndMetadata
 from autograder import kafka_io
 from autograder.demos import lesson08 as demos
 from autograder.groups import GroupActive, GroupAdmin, ResetTarget, UnknownGroup
-from autograder.manifest import lesson
 from autograder.namespace import Namespace, new_run_id
 
 
@@ -22,13 +19,7 @@ def namespace():
     return Namespace(new_run_id(), "08")
 
 
-@pytest.fixture
-def topic(bootstrap, namespace):
-    def make(name, partitions=2):
-        full = namespace.topic(name)
-        kafka_io.create_topic(bootstrap, full, partitions)
-        return full
-    return make
+DEFAULT_PARTITIONS = 2  # for the `topic` fixture (tests/conftest.py)
 
 
 def _rows(bootstrap, group):
@@ -85,18 +76,6 @@ def test_an_uncommitted_group_starts_at_the_end_under_kafka_pythons_default(boot
     found = demos.starting_positions(bootstrap, readings, group, partition=1)
     assert found == {"default (latest)": 6, "earliest": 0}
     assert kafka_io.committed_offsets(bootstrap, group) == {}  # asking committed nothing
-
-
-def test_the_settings_table_states_kafka_pythons_real_defaults():
-    source = json.dumps(json.loads(lesson("08").source_notebook.read_text()))
-    rows = re.findall(r"\| `([a-z.]+)` \| `([a-z_]+)` \| `([^`]+)`", source)
-    assert len(rows) >= 5
-    defaults = KafkaConsumer.DEFAULT_CONFIG
-    for kafka_name, keyword, stated in rows:
-        assert keyword in defaults, keyword
-        assert kafka_name.replace(".", "_") == keyword, (kafka_name, keyword)
-        actual = defaults[keyword]
-        assert stated == repr(actual) or stated == str(actual), (kafka_name, stated, actual)
 
 
 def test_closing_an_auto_commit_consumer_commits_its_positions(bootstrap, topic, namespace):
