@@ -125,6 +125,12 @@ def close_all() -> None:
         _forget(key)
 
 
+def close_for(bootstrap: str) -> None:
+    """Close the cached clients of one cluster, before it goes away: none is left retrying."""
+    for key in [key for key in list(_open) if key[1] == bootstrap]:
+        _forget(key)
+
+
 def _admin_call(bootstrap: str, action):
     try:
         with _client("admin", bootstrap) as admin:

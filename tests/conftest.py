@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from autograder import kafka_io
+from autograder.broker.cluster import start_cluster
 from autograder.broker.fixture import test_broker as _broker_for_tests
 from autograder.namespace import Namespace, new_run_id
 from autograder.quiet import silence_kafka_logs
@@ -37,3 +38,13 @@ def topic(bootstrap, namespace, request):
         kafka_io.create_topic(bootstrap, full, partitions or default_partitions, configs)
         return full
     return make
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A throwaway three-broker cluster (one controller) for one test module, shut down after."""
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.shutdown()

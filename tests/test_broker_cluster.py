@@ -16,22 +16,13 @@ import yaml
 
 from autograder.broker import cluster as cluster_module
 from autograder.broker import cluster_control
-from autograder.broker.cluster import Cluster, quiet_free_port, start_cluster
+from autograder.broker.cluster import Cluster, quiet_free_port
 from autograder.broker.errors import BrokerError
 from autograder.broker.probe import probe
 from autograder.broker.versions import KAFKA_IMAGE
 from autograder.paths import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(240)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = start_cluster()
-    try:
-        yield cluster
-    finally:
-        cluster.shutdown()
 
 
 def test_a_cluster_serves_three_brokers_behind_one_controller(cluster):

@@ -9,20 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.broker.cluster import start_cluster
 from autograder.demos import replication as demos
 from autograder.namespace import new_run_id
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    cluster = start_cluster()
-    try:
-        yield cluster
-    finally:
-        cluster.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +107,11 @@ def test_a_crashed_leader_is_replaced_and_a_retrying_producer_loses_nothing(clus
     # A crash is noticed only when heartbeats stop: the producer waits out the session timeout.
     assert report["acknowledged after the stop"] > 0, report
     assert report["longest pause (s)"] >= 3, report
+
+
+def test_a_send_to_a_missing_topic_fails_where_brokers_do_not_create_topics(cluster, run_id):
+    from autograder.demos.lesson04 import send_to_missing_topic
+
+    outcome = send_to_missing_topic(cluster.bootstrap, f"kc-{run_id}-04-paymnets")
+    assert outcome == {"producer says": "send() raised KafkaTimeoutError",
+                       "topic exists now": False}
