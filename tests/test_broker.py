@@ -102,16 +102,19 @@ def test_second_up_downloads_nothing(state, monkeypatch, tmp_path):
     assert marker.stat().st_mtime_ns == before
 
 
-def test_reset_wipes_topics_but_keeps_the_jar_cache(state):
+def test_reset_wipes_topics_and_their_sinks_but_keeps_the_jar_cache(state):
     port = free_port()
     bootstrap = f"localhost:{port}"
     broker.up(port=port, state_dir=state)
     with closing(KafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
         admin.create_topics([NewTopic("doomed", 1, 1)])
+    (state / "sinks").mkdir()
+    (state / "sinks" / "doomed.db").write_bytes(b"lesson 07's sink of a doomed topic")
 
     message = broker.reset(state)
     assert message.startswith("Stopped the Kafka broker") and "wiped" in message
     assert not (state / "kafka-data").exists() and not (state / "broker.log").exists()
+    assert not (state / "sinks").exists()
     assert jars.cache_marker().exists()
 
     broker.up(port=port, state_dir=state)

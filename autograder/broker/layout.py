@@ -48,8 +48,9 @@ class StateLayout:
     def owned_paths(self) -> list[Path]:
         """Everything `reset` wipes; other files in the state dir are not ours to delete."""
         rotated = self.log_file.with_name(self.log_file.name + ".1")
+        # Lesson 07's SQLite sinks belong to topics that reset deletes: they go with them.
         return [self.data_dir, self.server_properties, self.log_file, rotated,
-                self.pid_file, self.record_file]
+                self.pid_file, self.record_file, self.root / "sinks"]
 
     def read_record(self) -> dict:
         """What the last successful `up` wrote, or {} when nothing (readable) was recorded."""
