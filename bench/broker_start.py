@@ -68,12 +68,20 @@ log.retention.hours=168
 log.segment.bytes=1073741824
 log.retention.check.interval.ms=300000
 """
-STOCK_PROTOCOL_MAP = ("CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,"
-                      "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL")
+STOCK_PROTOCOL_MAP = (
+    "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,"
+    "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+)
 # kafka-run-class.sh's KAFKA_JVM_PERFORMANCE_OPTS, used by every Kafka script.
-STOCK_JVM_OPTIONS = ["-server", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                     "-XX:InitiatingHeapOccupancyPercent=35", "-XX:+ExplicitGCInvokesConcurrent",
-                     "-XX:MaxInlineLevel=15", "-Djava.awt.headless=true"]
+STOCK_JVM_OPTIONS = [
+    "-server",
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:InitiatingHeapOccupancyPercent=35",
+    "-XX:+ExplicitGCInvokesConcurrent",
+    "-XX:MaxInlineLevel=15",
+    "-Djava.awt.headless=true",
+]
 STOCK_TOOL_HEAP = ["-Xmx256M"]  # kafka-run-class.sh's default heap, for kafka-storage
 STOCK_SERVER_HEAP = ["-Xmx1G", "-Xms1G"]  # kafka-server-start.sh's default heap
 READY_TIMEOUT_SECONDS = 120
@@ -93,8 +101,10 @@ def _environment(**values: str | None) -> Iterator[None]:
 
 def ours_once(cds: bool = True) -> float:
     """Seconds from calling `up()` on a fresh state dir until it returns (broker answering)."""
-    with tempfile.TemporaryDirectory(prefix="bench-ours-") as scratch, \
-            _environment(KAFKA_COURSE_CDS=None if cds else "0"):
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ours-") as scratch,
+        _environment(KAFKA_COURSE_CDS=None if cds else "0"),
+    ):
         started = time.perf_counter()
         control.up(port=free_port(), state_dir=Path(scratch))
         elapsed = time.perf_counter() - started
@@ -109,21 +119,50 @@ def stock_once() -> float:
     with tempfile.TemporaryDirectory(prefix="bench-stock-") as scratch:
         port = free_port()
         config = Path(scratch) / "server.properties"
-        config.write_text(STOCK_SERVER_PROPERTIES.format(
-            port=port, controller_port=free_port(avoid={port}), data_dir=Path(scratch) / "data",
-            protocol_map=STOCK_PROTOCOL_MAP))
+        config.write_text(
+            STOCK_SERVER_PROPERTIES.format(
+                port=port,
+                controller_port=free_port(avoid={port}),
+                data_dir=Path(scratch) / "data",
+                protocol_map=STOCK_PROTOCOL_MAP,
+            )
+        )
         log = Path(scratch) / "server.log"
         started = time.perf_counter()
-        subprocess.run([str(java.executable), *STOCK_TOOL_HEAP, *STOCK_JVM_OPTIONS, *classpath,
-                        "kafka.tools.StorageTool", "format", "--standalone",
-                        "--cluster-id", kafka_uuid(), "--config", str(config)],
-                       check=True, capture_output=True)
-        pid = processes.spawn_detached([str(java.executable), *STOCK_SERVER_HEAP,
-                                        *STOCK_JVM_OPTIONS, *classpath, "kafka.Kafka",
-                                        str(config)], log)
+        subprocess.run(
+            [
+                str(java.executable),
+                *STOCK_TOOL_HEAP,
+                *STOCK_JVM_OPTIONS,
+                *classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "--cluster-id",
+                kafka_uuid(),
+                "--config",
+                str(config),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        pid = processes.spawn_detached(
+            [
+                str(java.executable),
+                *STOCK_SERVER_HEAP,
+                *STOCK_JVM_OPTIONS,
+                *classpath,
+                "kafka.Kafka",
+                str(config),
+            ],
+            log,
+        )
         try:
-            wait_until_ready(f"localhost:{port}", READY_TIMEOUT_SECONDS,
-                             still_starting=lambda: processes.is_alive(pid))
+            wait_until_ready(
+                f"localhost:{port}",
+                READY_TIMEOUT_SECONDS,
+                still_starting=lambda: processes.is_alive(pid),
+            )
             elapsed = time.perf_counter() - started
         finally:
             processes.stop(pid, 60)
@@ -146,15 +185,21 @@ def main(extra: dict | None = None, runs: int = 5) -> dict:
                 times[name].append(measure())
 
     medians = {name: statistics.median(values) for name, values in times.items()}
-    print(f"Broker cold start to first answer, {runs} runs each, alternating "
-          f"({os.cpu_count()} CPUs, Java {find_java().version}):")
+    print(
+        f"Broker cold start to first answer, {runs} runs each, alternating "
+        f"({os.cpu_count()} CPUs, Java {find_java().version}):"
+    )
     print(f"{'procedure':<44}{'median s':>9}   runs (s)")
     for name, values in times.items():
         print(f"{name:<44}{medians[name]:>9.2f}   " + " ".join(f"{v:.2f}" for v in values))
     ours, stock, no_cds = medians.values()
-    result = {"broker_start_ratio": round(ours / stock, 3),
-              "ours_median_s": round(ours, 3), "stock_median_s": round(stock, 3),
-              "ours_without_cds_median_s": round(no_cds, 3), **(extra or {})}
+    result = {
+        "broker_start_ratio": round(ours / stock, 3),
+        "ours_median_s": round(ours, 3),
+        "stock_median_s": round(stock, 3),
+        "ours_without_cds_median_s": round(no_cds, 3),
+        **(extra or {}),
+    }
     print(json.dumps(result))
     return result
 
@@ -167,9 +212,11 @@ def warm_check_figures() -> dict:
 
     with test_broker() as bootstrap:
         figures = measure(bootstrap)
-    print(f"one check on a warm broker: {figures['check_median_ms']} ms median "
-          f"(target {figures['check_target_ms']} ms); the judge alone: "
-          f"{figures['rejudge_median_ms']} ms")
+    print(
+        f"one check on a warm broker: {figures['check_median_ms']} ms median "
+        f"(target {figures['check_target_ms']} ms); the judge alone: "
+        f"{figures['rejudge_median_ms']} ms"
+    )
     return figures
 
 

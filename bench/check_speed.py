@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder.namespace import Namespace, new_run_id  # noqa: E402
-from autograder.quiet import silence_kafka_logs  # noqa: E402
-from autograder.verdict import ensure_claims_topic, rejudge, run_check  # noqa: E402
+from autograder.grading.namespace import Namespace, new_run_id  # noqa: E402
+from autograder.grading.quiet import silence_kafka_logs  # noqa: E402
+from autograder.grading.verdict import ensure_claims_topic, rejudge, run_check  # noqa: E402
 from tests.learner_code import solution  # noqa: E402
 
 EXERCISE = "send-keyed"
@@ -45,14 +45,19 @@ def measure(bootstrap: str, runs: int = 7) -> dict:
         if n:  # the first round warms imports and connections
             full.append(elapsed)
             judge.append(time.perf_counter() - started)
-    return {"check_median_ms": _median_ms(full), "rejudge_median_ms": _median_ms(judge),
-            "check_target_ms": 300}
+    return {
+        "check_median_ms": _median_ms(full),
+        "rejudge_median_ms": _median_ms(judge),
+        "check_target_ms": 300,
+    }
 
 
 if __name__ == "__main__":
     from autograder.broker import bootstrap_servers
 
     figures = measure(bootstrap_servers())
-    print(f"one check (full cell): {figures['check_median_ms']} ms median; "
-          f"judge alone: {figures['rejudge_median_ms']} ms")
+    print(
+        f"one check (full cell): {figures['check_median_ms']} ms median; "
+        f"judge alone: {figures['rejudge_median_ms']} ms"
+    )
     print(json.dumps(figures))

@@ -34,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kafka import KafkaProducer  # noqa: E402
 
-from autograder import kafka_io  # noqa: E402
 from autograder.broker.config import LOG4J_CONFIG  # noqa: E402
 from autograder.broker.fixture import test_broker  # noqa: E402
 from autograder.broker.jars import kafka_jars  # noqa: E402
 from autograder.broker.java_runtime import find_java  # noqa: E402
-from autograder.exercises.lesson03 import encode, make_events  # noqa: E402
-from autograder.namespace import Namespace, new_run_id  # noqa: E402
-from autograder.quiet import silence_kafka_logs  # noqa: E402
+from autograder.grading import kafka_io  # noqa: E402
+from autograder.grading.exercises.lesson03 import encode, make_events  # noqa: E402
+from autograder.grading.namespace import Namespace, new_run_id  # noqa: E402
+from autograder.grading.quiet import silence_kafka_logs  # noqa: E402
 
 # label -> producer settings by Kafka name; the first is the baseline (all defaults).
 CONFIGS: dict[str, dict[str, str]] = {
@@ -60,12 +60,15 @@ PERF_RESULT = re.compile(r"(\d+) records sent, ([\d.]+) records/sec")
 
 def python_settings(settings: dict[str, str]) -> dict:
     """Kafka names to kafka-python keywords (linger.ms -> linger_ms), numbers as ints."""
-    return {name.replace(".", "_"): int(value) if value.isdigit() else value
-            for name, value in settings.items()}
+    return {
+        name.replace(".", "_"): int(value) if value.isdigit() else value
+        for name, value in settings.items()
+    }
 
 
-def kafka_python_arm(bootstrap: str, topic: str, values: list[bytes],
-                     settings: dict[str, str]) -> float:
+def kafka_python_arm(
+    bootstrap: str, topic: str, values: list[bytes], settings: dict[str, str]
+) -> float:
     """Records per second for kafka-python sending ``values`` with ``settings``."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, **python_settings(settings))
     try:
@@ -79,20 +82,36 @@ def kafka_python_arm(bootstrap: str, topic: str, values: list[bytes],
         producer.close(timeout=10)
 
 
-def java_arm(bootstrap: str, topic: str, payload_file: Path, records: int,
-             settings: dict[str, str]) -> float:
+def java_arm(
+    bootstrap: str, topic: str, payload_file: Path, records: int, settings: dict[str, str]
+) -> float:
     """Records per second reported by kafka-producer-perf-test with the same settings."""
     props = [f"bootstrap.servers={bootstrap}", *(f"{k}={v}" for k, v in settings.items())]
-    command = [str(find_java().executable), "-Xmx256m", "-cp", kafka_jars().classpath(),
-               f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-               "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
-               "--num-records", str(records), "--payload-file", str(payload_file),
-               "--throughput", "-1", "--producer-props", *props]
+    command = [
+        str(find_java().executable),
+        "-Xmx256m",
+        "-cp",
+        kafka_jars().classpath(),
+        f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(records),
+        "--payload-file",
+        str(payload_file),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        *props,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     found = PERF_RESULT.findall(done.stdout)
     if done.returncode != 0 or not found:
-        raise RuntimeError(f"kafka-producer-perf-test failed ({done.returncode}): "
-                           + (done.stdout + done.stderr)[-1500:])
+        raise RuntimeError(
+            f"kafka-producer-perf-test failed ({done.returncode}): "
+            + (done.stdout + done.stderr)[-1500:]
+        )
     sent, per_second = found[-1]
     if int(sent) != records:
         raise RuntimeError(f"kafka-producer-perf-test sent {sent} of {records} records")
@@ -118,8 +137,9 @@ def measure(bootstrap: str, records: int, labels: tuple[str, ...]) -> dict[str, 
             figures[label] = {
                 "kafka_python_records_per_s": round(python_rate),
                 "java_records_per_s": round(java_rate),
-                "kafka_python_bytes_stored": sum(kafka_io.log_dir_sizes(bootstrap,
-                                                                        python_topic).values()),
+                "kafka_python_bytes_stored": sum(
+                    kafka_io.log_dir_sizes(bootstrap, python_topic).values()
+                ),
                 "java_bytes_stored": sum(kafka_io.log_dir_sizes(bootstrap, java_topic).values()),
             }
     return figures
@@ -128,28 +148,39 @@ def measure(bootstrap: str, records: int, labels: tuple[str, ...]) -> dict[str, 
 def report(figures: dict[str, dict], records: int) -> dict:
     """Print the table and return the JSON summary (ratios against the first configuration)."""
     base = figures[next(iter(figures))]
-    print(f"Producer tuning, {records} JSON click events per run, one-partition topics "
-          f"({os.cpu_count()} CPUs). records/s and bytes stored on the broker:")
-    print(f"{'configuration':<28}{'kafka-python':>13}{'java':>10}{'java/py':>9}"
-          f"{'py bytes':>12}{'java bytes':>12}{'py vs base':>11}{'java vs base':>13}")
+    print(
+        f"Producer tuning, {records} JSON click events per run, one-partition topics "
+        f"({os.cpu_count()} CPUs). records/s and bytes stored on the broker:"
+    )
+    print(
+        f"{'configuration':<28}{'kafka-python':>13}{'java':>10}{'java/py':>9}"
+        f"{'py bytes':>12}{'java bytes':>12}{'py vs base':>11}{'java vs base':>13}"
+    )
     for label, f in figures.items():
-        f["java_over_kafka_python"] = round(f["java_records_per_s"]
-                                            / f["kafka_python_records_per_s"], 2)
-        f["kafka_python_speed_vs_baseline"] = round(f["kafka_python_records_per_s"]
-                                                    / base["kafka_python_records_per_s"], 2)
-        f["java_speed_vs_baseline"] = round(f["java_records_per_s"] / base["java_records_per_s"],
-                                            2)
-        f["kafka_python_bytes_vs_baseline"] = round(f["kafka_python_bytes_stored"]
-                                                    / base["kafka_python_bytes_stored"], 3)
+        f["java_over_kafka_python"] = round(
+            f["java_records_per_s"] / f["kafka_python_records_per_s"], 2
+        )
+        f["kafka_python_speed_vs_baseline"] = round(
+            f["kafka_python_records_per_s"] / base["kafka_python_records_per_s"], 2
+        )
+        f["java_speed_vs_baseline"] = round(f["java_records_per_s"] / base["java_records_per_s"], 2)
+        f["kafka_python_bytes_vs_baseline"] = round(
+            f["kafka_python_bytes_stored"] / base["kafka_python_bytes_stored"], 3
+        )
         f["java_bytes_vs_baseline"] = round(f["java_bytes_stored"] / base["java_bytes_stored"], 3)
-        print(f"{label:<28}{f['kafka_python_records_per_s']:>13,}{f['java_records_per_s']:>10,}"
-              f"{f['java_over_kafka_python']:>8.1f}x{f['kafka_python_bytes_stored']:>12,}"
-              f"{f['java_bytes_stored']:>12,}{f['kafka_python_speed_vs_baseline']:>10.2f}x"
-              f"{f['java_speed_vs_baseline']:>12.2f}x")
+        print(
+            f"{label:<28}{f['kafka_python_records_per_s']:>13,}{f['java_records_per_s']:>10,}"
+            f"{f['java_over_kafka_python']:>8.1f}x{f['kafka_python_bytes_stored']:>12,}"
+            f"{f['java_bytes_stored']:>12,}{f['kafka_python_speed_vs_baseline']:>10.2f}x"
+            f"{f['java_speed_vs_baseline']:>12.2f}x"
+        )
     ratios = [f["java_over_kafka_python"] for f in figures.values()]
-    summary = {"records": records, "baseline": next(iter(figures)),
-               "java_over_kafka_python_median": round(statistics.median(ratios), 2),
-               "configs": figures}
+    summary = {
+        "records": records,
+        "baseline": next(iter(figures)),
+        "java_over_kafka_python_median": round(statistics.median(ratios), 2),
+        "configs": figures,
+    }
     print(json.dumps(summary))
     return summary
 
@@ -157,8 +188,11 @@ def report(figures: dict[str, dict], records: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--quick", action="store_true",
-                        help="300 records and two configurations: does it run, not how fast")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="300 records and two configurations: does it run, not how fast",
+    )
     args = parser.parse_args(argv)
     records = 300 if args.quick else args.records
     labels = QUICK_CONFIGS if args.quick else tuple(CONFIGS)

@@ -1,6 +1,6 @@
 """nbgrader settings for the course. Run nbgrader commands from this folder."""
 
-from autograder.nbgrader_plugin import AUTOGRADE_PREPROCESSORS
+from autograder.authoring.nbgrader_plugin import AUTOGRADE_PREPROCESSORS
 
 c = get_config()  # noqa: F821  (nbgrader provides it)
 

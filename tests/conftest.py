@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import kafka_io
 from autograder.broker.cluster import start_cluster
 from autograder.broker.fixture import test_broker as _broker_for_tests
-from autograder.namespace import Namespace, new_run_id
-from autograder.quiet import silence_kafka_logs
+from autograder.grading import kafka_io
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.quiet import silence_kafka_logs
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +37,7 @@ def topic(bootstrap, namespace, request):
         full = namespace.topic(name)
         kafka_io.create_topic(bootstrap, full, partitions or default_partitions, configs)
         return full
+
     return make
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from autograder import manifest
-from autograder.release import solution_notebook
+from autograder.authoring.release import solution_notebook
+from autograder.grading import manifest
 
-_LESSON_01 = '''
+_LESSON_01 = """
 import json
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -25,9 +25,9 @@ from kafka.serializer import DefaultSerializer, Serializer
 class JsonValueSerializer(Serializer):
     def serialize(self, topic, headers, data):
         return json.dumps(data).encode("utf-8")
-'''
+"""
 
-_LESSON_02 = '''
+_LESSON_02 = """
 import json
 from kafka import KafkaProducer
 from kafka.partitioner import Partitioner, murmur2
@@ -37,41 +37,52 @@ from kafka.serializer import DefaultSerializer, Serializer
 class JsonValueSerializer(Serializer):
     def serialize(self, topic, headers, data):
         return json.dumps(data).encode("utf-8")
-'''
+"""
 
-_LESSON_05_IMPORTS = '''
+_LESSON_05_IMPORTS = """
 import json
 import time
 from kafka import KafkaConsumer, TopicPartition
 from kafka.serializer import DefaultSerializer, Deserializer
-'''
+"""
 
-_LESSON_08 = '''
+_LESSON_08 = """
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import OffsetSpec
-'''
+"""
 
 
 def _notebook_definition(lesson_id: str, name: str) -> str:
     """The source of the notebook cell that defines ``name`` (a class or a function), without
     the lines that call it."""
     for cell in solution_notebook(manifest.lesson(lesson_id).source_notebook).cells:
-        if cell.cell_type == "code" and (f"def {name}(" in cell.source
-                                         or f"class {name}(" in cell.source):
-            return "\n".join(line for line in cell.source.splitlines()
-                             if not line.startswith(f"{name}()."))
+        if cell.cell_type == "code" and (
+            f"def {name}(" in cell.source or f"class {name}(" in cell.source
+        ):
+            return "\n".join(
+                line for line in cell.source.splitlines() if not line.startswith(f"{name}().")
+            )
     raise KeyError(name)
 
 
 def _lesson_05() -> str:
     # The deserializer and the `caught_up` helper come from the notebook itself.
-    return "\n".join([_LESSON_05_IMPORTS, _notebook_definition("05", "JsonDeserializer"),
-                      _notebook_definition("05", "caught_up")])
+    return "\n".join(
+        [
+            _LESSON_05_IMPORTS,
+            _notebook_definition("05", "JsonDeserializer"),
+            _notebook_definition("05", "caught_up"),
+        ]
+    )
 
 
 # Lessons whose exercises use nothing beyond lesson 01's imports share its prelude.
-_PRELUDES: dict[str, str | Callable[[], str]] = {"01": _LESSON_01, "02": _LESSON_02,
-                                                 "05": _lesson_05, "08": _LESSON_08}
+_PRELUDES: dict[str, str | Callable[[], str]] = {
+    "01": _LESSON_01,
+    "02": _LESSON_02,
+    "05": _lesson_05,
+    "08": _LESSON_08,
+}
 PRELUDE = _LESSON_01
 
 
@@ -112,6 +123,8 @@ class LessonCode(NamedTuple):
 
 def for_lesson(lesson_id: str) -> LessonCode:
     """``define``, ``solution`` and ``wrong_answers`` bound to one lesson."""
-    return LessonCode(lambda code, name: define(code, name, lesson_id),
-                      lambda exercise_id: solution(exercise_id, lesson_id),
-                      lambda: wrong_answers(lesson_id))
+    return LessonCode(
+        lambda code, name: define(code, name, lesson_id),
+        lambda exercise_id: solution(exercise_id, lesson_id),
+        lambda: wrong_answers(lesson_id),
+    )

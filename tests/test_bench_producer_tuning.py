@@ -7,14 +7,21 @@ import os
 import subprocess
 import sys
 
-from autograder.paths import REPO_ROOT
+from autograder.grading.paths import REPO_ROOT
 
 
 def test_the_producer_tuning_benchmark_prints_both_clients_figures_for_each_configuration(
-        bootstrap):
+    bootstrap,
+):
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap)
-    done = subprocess.run([sys.executable, "bench/producer_tuning.py", "--quick"], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "bench/producer_tuning.py", "--quick"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["records"] == 300 and summary["baseline"] == "defaults"

@@ -24,7 +24,7 @@ from autograder.broker.java_runtime import find_java, parse_java_version
 from autograder.broker.ports import free_port
 from autograder.broker.probe import probe
 from autograder.broker.versions import KAFKA_IMAGE, KAFKA_VERSION, SCALA_VERSION
-from autograder.paths import REPO_ROOT
+from autograder.grading.paths import REPO_ROOT
 
 with warnings.catch_warnings():
     # kafka-python 3.0 loads its protocol schemas with the deprecated importlib.resources.read_text.
@@ -69,9 +69,16 @@ def test_records_and_committed_offsets_survive_down_and_up(state):
         admin.create_topics([NewTopic("kept", 1, 1)])
     with closing(KafkaProducer(bootstrap_servers=bootstrap)) as producer:
         producer.send("kept", b"still here").get(timeout=30)
-    with closing(KafkaConsumer("kept", bootstrap_servers=bootstrap, group_id="keeper",
-                               auto_offset_reset="earliest", enable_auto_commit=False,
-                               consumer_timeout_ms=30_000)) as consumer:
+    with closing(
+        KafkaConsumer(
+            "kept",
+            bootstrap_servers=bootstrap,
+            group_id="keeper",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            consumer_timeout_ms=30_000,
+        )
+    ) as consumer:
         assert next(iter(consumer)).value == b"still here"
         consumer.commit()
 
@@ -86,8 +93,14 @@ def test_records_and_committed_offsets_survive_down_and_up(state):
     with closing(KafkaAdminClient(bootstrap_servers=bootstrap)) as admin:
         offsets = admin.list_group_offsets({"keeper": None})["keeper"]
     assert offsets[TopicPartition("kept", 0)].offset == 1
-    with closing(KafkaConsumer("kept", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                               consumer_timeout_ms=30_000)) as reader:
+    with closing(
+        KafkaConsumer(
+            "kept",
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=30_000,
+        )
+    ) as reader:
         assert next(iter(reader)).value == b"still here"
 
 
@@ -170,7 +183,8 @@ def test_broker_that_dies_on_start_reports_its_log_tail(state):
     data.mkdir(parents=True)  # a data dir that belongs to another node: Kafka refuses it
     (data / "meta.properties").write_text(
         "version=1\nnode.id=7\ncluster.id=a2Fma2EtY291cnNlLTAwMQ\n"
-        "directory.id=13EunIKIY8eHEilxP9TwGA\n")
+        "directory.id=13EunIKIY8eHEilxP9TwGA\n"
+    )
     with pytest.raises(broker.BrokerError) as caught:
         broker.up(port=free_port(), state_dir=state)
     first_line, _, tail = str(caught.value).partition("\n")
@@ -226,8 +240,10 @@ def _release_tgz(version: str) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as release:
         release.add(core, arcname=f"kafka_{SCALA_VERSION}-{version}/libs/{core.name}")
-        release.add(REPO_ROOT / "docker-compose.yml",
-                    arcname=f"kafka_{SCALA_VERSION}-{version}/config/not-a-jar.yml")
+        release.add(
+            REPO_ROOT / "docker-compose.yml",
+            arcname=f"kafka_{SCALA_VERSION}-{version}/config/not-a-jar.yml",
+        )
     return buffer.getvalue()
 
 
@@ -235,7 +251,7 @@ def test_release_download_is_checked_against_its_sha512(monkeypatch, tmp_path):
     tgz = _release_tgz(KAFKA_VERSION)
     name = f"/{KAFKA_VERSION}/kafka_{SCALA_VERSION}-{KAFKA_VERSION}.tgz"
     digest = hashlib.sha512(tgz).hexdigest().upper()
-    gpg_style = f"{name[1:]}: " + " ".join(digest[i:i + 8] for i in range(0, 128, 8))
+    gpg_style = f"{name[1:]}: " + " ".join(digest[i : i + 8] for i in range(0, 128, 8))
     monkeypatch.setenv("KAFKA_COURSE_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("KAFKA_HOME", raising=False)
     offline(monkeypatch, tmp_path)  # no mvn: the archive is the only source
@@ -244,8 +260,9 @@ def test_release_download_is_checked_against_its_sha512(monkeypatch, tmp_path):
         monkeypatch.setenv(download.MIRROR_VARIABLE, mirror.url)
         fetched = jars.kafka_jars()
     assert fetched.source == "apache-archive"
-    assert [p.name for p in fetched.libs_dir.iterdir()] == [f"kafka_{SCALA_VERSION}-"
-                                                            f"{KAFKA_VERSION}.jar"]
+    assert [p.name for p in fetched.libs_dir.iterdir()] == [
+        f"kafka_{SCALA_VERSION}-{KAFKA_VERSION}.jar"
+    ]
     assert jars.cache_marker().exists()
 
 
@@ -274,4 +291,3 @@ def test_no_maven_and_no_download_says_how_to_get_the_jars(monkeypatch, tmp_path
     message = str(caught.value)
     assert "Maven (`mvn`) is not installed" in message and "KAFKA_HOME" in message
     assert "\n" not in message
-

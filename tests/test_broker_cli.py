@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from autograder.broker.ports import free_port
-from autograder.paths import REPO_ROOT
+from autograder.grading.paths import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -18,14 +18,22 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture
 def run(tmp_path):
     """Run `broker <args>` in a fresh state dir with the JVM launcher; returns CompletedProcess."""
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_HOME")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_HOME")
+    }
     environment.update(KAFKA_COURSE_STATE_DIR=str(tmp_path / "state"), KAFKA_COURSE_BROKER="jvm")
 
     def broker(*args: str, **overrides: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "autograder.broker.cli", "broker", *args],
-                              cwd=REPO_ROOT, env={**environment, **overrides},
-                              capture_output=True, text=True, timeout=150)
+        return subprocess.run(
+            [sys.executable, "-m", "autograder.cli", "broker", *args],
+            cwd=REPO_ROOT,
+            env={**environment, **overrides},
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
 
     yield broker
     broker("down")
@@ -90,8 +98,10 @@ def test_external_cluster_is_used_and_never_started_or_stopped(run):
     nowhere = f"localhost:{free_port()}"
     status = run("status", KAFKA_BOOTSTRAP_SERVERS=nowhere)
     assert status.returncode == 0
-    assert status.stdout.startswith(f"external cluster at {nowhere}") and "does not answer" in \
-        status.stdout
+    assert (
+        status.stdout.startswith(f"external cluster at {nowhere}")
+        and "does not answer" in status.stdout
+    )
     up = run("up", KAFKA_BOOTSTRAP_SERVERS=nowhere)
     assert up.returncode == 1 and up.stderr.count("\n") == 1
     assert "KAFKA_BOOTSTRAP_SERVERS" in up.stderr

@@ -20,14 +20,18 @@ from autograder.broker.cluster import Cluster, quiet_free_port
 from autograder.broker.errors import BrokerError
 from autograder.broker.probe import probe
 from autograder.broker.versions import KAFKA_IMAGE
-from autograder.paths import REPO_ROOT
+from autograder.grading.paths import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(240)
 
 
 def test_a_cluster_serves_three_brokers_behind_one_controller(cluster):
     assert [(n.role, n.node, n.running) for n in cluster.nodes()] == [
-        ("controller", 0, True), ("broker", 1, True), ("broker", 2, True), ("broker", 3, True)]
+        ("controller", 0, True),
+        ("broker", 1, True),
+        ("broker", 2, True),
+        ("broker", 3, True),
+    ]
     assert probe(cluster.bootstrap).broker_count == 3
     assert "localhost:9092" not in cluster.bootstrap.split(",")
 
@@ -68,8 +72,9 @@ time.sleep(600)
 
 
 def test_a_throwaway_cluster_dies_with_the_process_that_started_it():
-    owner = subprocess.Popen([sys.executable, "-c", _OWNER, str(REPO_ROOT)],
-                             stdout=subprocess.PIPE, text=True)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", _OWNER, str(REPO_ROOT)], stdout=subprocess.PIPE, text=True
+    )
     try:
         root, *pids = owner.stdout.readline().split()
         assert len(pids) == 2 and all(_alive(int(pid)) for pid in pids)
@@ -98,14 +103,22 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def run(tmp_path):
     """`broker <args>` in a fresh state dir with the JVM launcher; returns CompletedProcess."""
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_HOME")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_HOME")
+    }
     environment.update(KAFKA_COURSE_STATE_DIR=str(tmp_path / "state"), KAFKA_COURSE_BROKER="jvm")
 
     def broker(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "autograder.broker.cli", "broker", *args],
-                              cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
-                              timeout=150)
+        return subprocess.run(
+            [sys.executable, "-m", "autograder.cli", "broker", *args],
+            cwd=REPO_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
 
     yield broker
     broker("down")
@@ -122,7 +135,11 @@ def test_broker_up_nodes_3_lists_every_node_and_down_stops_them_all(run):
 
     status = run("status").stdout.splitlines()
     assert [line.split(" at ")[0].strip() for line in status[1:]] == [
-        "controller", "broker 1", "broker 2", "broker 3"]
+        "controller",
+        "broker 1",
+        "broker 2",
+        "broker 3",
+    ]
     assert all(line.rstrip(")").split("(pid ")[-1].isdigit() for line in status[1:])
     assert probe(bootstrap).broker_count == 3
 
@@ -146,7 +163,9 @@ def test_compose_cluster_profile_has_a_controller_and_three_consistent_brokers()
     voter_id, _, voter_address = controller["KAFKA_CONTROLLER_QUORUM_VOTERS"].partition("@")
     assert int(voter_id) == controller["KAFKA_NODE_ID"]
     host, _, controller_port = voter_address.partition(":")
-    assert host == "controller" and controller["KAFKA_LISTENERS"] == f"CONTROLLER://:{controller_port}"
+    assert (
+        host == "controller" and controller["KAFKA_LISTENERS"] == f"CONTROLLER://:{controller_port}"
+    )
 
     ids = set()
     for n, variable in enumerate(cluster_control.COMPOSE_PORT_VARIABLES, start=1):
@@ -156,15 +175,17 @@ def test_compose_cluster_profile_has_a_controller_and_three_consistent_brokers()
         assert env["CLUSTER_ID"] == controller["CLUSTER_ID"]
         assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == controller["KAFKA_CONTROLLER_QUORUM_VOTERS"]
         listeners = dict(item.split("://") for item in env["KAFKA_LISTENERS"].split(","))
-        advertised = dict(item.split("://")
-                          for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
+        advertised = dict(
+            item.split("://") for item in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        )
         client_port = "${" + f"{variable}:-{19091 + n}" + "}"
         assert listeners == {"INTERNAL": ":29092", "HOST": f":{client_port}"}
         assert advertised == {"INTERNAL": f"{name}:29092", "HOST": f"localhost:{client_port}"}
         assert services[name]["ports"] == [f"127.0.0.1:{client_port}:{client_port}"]
         assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "INTERNAL"
-        protocols = dict(p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
-                         .split(","))
+        protocols = dict(
+            p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+        )
         assert set(protocols) == {"CONTROLLER", "INTERNAL", "HOST"}
         assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == 3
         assert "-Xmx256m" in env["KAFKA_HEAP_OPTS"]

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from autograder import kafka_io
-from autograder.exercises import EXERCISES
-from autograder.namespace import Namespace, new_run_id
-from autograder.paths import REPO_ROOT
-from autograder.verdict import ensure_claims_topic, rejudge, run_check
+from autograder.grading import kafka_io
+from autograder.grading.exercises import EXERCISES
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.paths import REPO_ROOT
+from autograder.grading.verdict import ensure_claims_topic, rejudge, run_check
 
 from .learner_code import solution, wrong_answers
 
@@ -27,8 +27,11 @@ def test_reference_solution_passes_and_the_broker_agrees(bootstrap, namespace, e
     assert rejudge(bootstrap, namespace, exercise).passed
 
 
-@pytest.mark.parametrize("exercise, name, function",
-                         list(wrong_answers()), ids=[f"{e}:{n}" for e, n, _ in wrong_answers()])
+@pytest.mark.parametrize(
+    "exercise, name, function",
+    list(wrong_answers()),
+    ids=[f"{e}:{n}" for e, n, _ in wrong_answers()],
+)
 def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, namespace, exercise, name, function):
     result = run_check(bootstrap, namespace, exercise, function)
     assert not result.passed
@@ -53,8 +56,9 @@ def test_learner_code_that_raises_is_reported_not_propagated(bootstrap, namespac
     assert not result.passed and "IndexError" in result.found
 
 
-def test_learner_code_that_loops_forever_is_cut_off_well_inside_the_cell_timeout(bootstrap,
-                                                                                namespace):
+def test_learner_code_that_loops_forever_is_cut_off_well_inside_the_cell_timeout(
+    bootstrap, namespace
+):
     stop = threading.Event()
 
     def publish_orders(bootstrap, topic, orders):
@@ -89,9 +93,18 @@ def test_a_check_writes_nothing_to_stderr(bootstrap, namespace, capfd):
 def test_the_broker_verdict_ignores_what_the_kernel_claimed(bootstrap, namespace):
     """A claim written by hand, without the records behind it, earns nothing."""
     ensure_claims_topic(bootstrap, namespace)
-    kafka_io.append_json(bootstrap, namespace.claims_topic, "send-keyed",
-                         {"attempt": "forged", "returned": None, "error": None,
-                          "error_type": None, "timed_out": False})
+    kafka_io.append_json(
+        bootstrap,
+        namespace.claims_topic,
+        "send-keyed",
+        {
+            "attempt": "forged",
+            "returned": None,
+            "error": None,
+            "error_type": None,
+            "timed_out": False,
+        },
+    )
     assert not rejudge(bootstrap, namespace, "send-keyed").passed
 
 
@@ -119,16 +132,17 @@ def test_two_runs_at_once_on_one_broker_do_not_collide(bootstrap):
 def test_an_unreachable_broker_gives_one_clear_message_quickly_and_nothing_on_stderr():
     # In a child process: kafka-python leaves sockets of failed connects for the GC to find.
     script = (
-        "from autograder.namespace import Namespace\n"
-        "from autograder.verdict import run_check\n"
+        "from autograder.grading.namespace import Namespace\n"
+        "from autograder.grading.verdict import run_check\n"
         "from tests.learner_code import solution\n"
         "result = run_check('localhost:1', Namespace('rdown', '01'), 'create-topic',"
         " solution('create-topic'))\n"
         "print(result)\n"
     )
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert time.monotonic() - started < 30
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.startswith("[FAIL] create-topic: the broker did not answer")

@@ -11,9 +11,10 @@ import nbformat
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from autograder import manifest, release
-from autograder.exercises import EXERCISES
-from autograder.paths import REPO_ROOT
+from autograder.authoring import release
+from autograder.grading import manifest
+from autograder.grading.exercises import EXERCISES
+from autograder.grading.paths import REPO_ROOT
 
 LESSONS = manifest.load()
 
@@ -57,8 +58,9 @@ def test_the_release_holds_no_solution():
 
 
 def test_committed_notebooks_carry_no_outputs_or_execution_counts():
-    tracked = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.ipynb"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert tracked, "no notebooks tracked by git"
     for path in tracked:
         for cell in json.loads((REPO_ROOT / path).read_text())["cells"]:
@@ -67,8 +69,13 @@ def test_committed_notebooks_carry_no_outputs_or_execution_counts():
 
 
 def test_release_check_command_reports_no_drift():
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "release", "--check"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "release", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "match course/source" in done.stdout
 

@@ -13,16 +13,22 @@ import sys
 
 import pytest
 
-from autograder import manifest
-from autograder.paths import REPO_ROOT
+from autograder.grading import manifest
+from autograder.grading.paths import REPO_ROOT
 
 
 @pytest.mark.timeout(1800)  # a whole lesson, executed about seven times over
 @pytest.mark.parametrize("lesson", [lesson.id for lesson in manifest.load()])
 def test_dev_check_passes(bootstrap, lesson):
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap)
-    done = subprocess.run([sys.executable, "-m", "autograder.cli", "dev", "check", lesson],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", "dev", "check", lesson],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     print(done.stdout)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "redefines-check: 0/" in done.stdout and "crashes-kernel: 0/" in done.stdout

@@ -10,15 +10,18 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
-from autograder import kafka_io
 from autograder.faults import ProxyError, fault_proxy, find_routes, start_timed, stop_timed
 from autograder.faults.framing import split_frames
+from autograder.grading import kafka_io
 
 pytestmark = [pytest.mark.timeout(120)]
 
-ONE_TRY = {"enable_idempotence": False, "retries": 0, "request_timeout_ms": 2000,
-           "max_block_ms": 5000}
-
+ONE_TRY = {
+    "enable_idempotence": False,
+    "retries": 0,
+    "request_timeout_ms": 2000,
+    "max_block_ms": 5000,
+}
 
 
 def _port_is_free(port: int) -> bool:

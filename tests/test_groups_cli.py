@@ -13,14 +13,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from kafka import KafkaAdminClient, TopicPartition
 
-from autograder import kafka_io
 from autograder.broker.ports import free_port
 from autograder.cli import main
+from autograder.cli.group_admin import GroupAdmin
+from autograder.cli.groups import DESCRIBE_COLUMNS
 from autograder.demos.lesson08 import fill, member_of, read_and_commit
-from autograder.groups import GroupAdmin
-from autograder.groups_cli import DESCRIBE_COLUMNS
-from autograder.namespace import Namespace, new_run_id
-from autograder.paths import REPO_ROOT
+from autograder.grading import kafka_io
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.paths import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -43,6 +43,7 @@ def cli(bootstrap, monkeypatch, capsys):
             code = stop.code
         out, err = capsys.readouterr()
         return code, out, err
+
     return run
 
 
@@ -69,8 +70,10 @@ def test_describe_prints_committed_end_and_lag_per_partition_like_kafkas_tool(cl
     assert out.splitlines()[0] == f"Consumer group '{group}' has no active members."
     header, *rows = _table(out)
     assert tuple(header) == DESCRIBE_COLUMNS
-    assert rows == [[group, topic, "0", "7", "10", "3", "-", "-", "-"],
-                    [group, topic, "1", "-", "6", "-", "-", "-", "-"]]
+    assert rows == [
+        [group, topic, "0", "7", "10", "3", "-", "-", "-"],
+        [group, topic, "1", "-", "6", "-", "-", "-", "-"],
+    ]
 
 
 def test_describe_json_is_a_list_of_topic_partition_committed_end_lag(cli, lagging, bootstrap):
@@ -78,8 +81,10 @@ def test_describe_json_is_a_list_of_topic_partition_committed_end_lag(cli, laggi
     code, out, err = cli("groups", "describe", group, "--json")
     assert (code, err) == (0, "")
     rows = json.loads(out)
-    assert rows == [{"topic": topic, "partition": 0, "committed": 7, "end": 10, "lag": 3},
-                    {"topic": topic, "partition": 1, "committed": None, "end": 6, "lag": None}]
+    assert rows == [
+        {"topic": topic, "partition": 0, "committed": 7, "end": 10, "lag": 3},
+        {"topic": topic, "partition": 1, "committed": None, "end": 6, "lag": None},
+    ]
     assert all(list(row) == ["topic", "partition", "committed", "end", "lag"] for row in rows)
     # Both numbers agree with the grader's own reading of the broker.
     ends = kafka_io.end_offsets(bootstrap, topic)
@@ -115,8 +120,7 @@ def test_list_shows_each_group_with_its_state(cli, lagging, bootstrap):
     assert [group, "Stable"] in [line.split() for line in out.splitlines()]
 
 
-def test_reset_to_earliest_moves_every_partition_to_its_oldest_kept_record(cli, lagging,
-                                                                          bootstrap):
+def test_reset_to_earliest_moves_every_partition_to_its_oldest_kept_record(cli, lagging, bootstrap):
     topic, group = lagging
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:  # the first 2 records of partition 0 are deleted: its oldest kept offset is 2
@@ -148,21 +152,29 @@ def stamped(bootstrap, namespace):
     topic, group = namespace.topic("stamped"), namespace.group("stamped")
     kafka_io.create_topic(bootstrap, topic, 1)
     base = (datetime.now(timezone.utc) - timedelta(days=1)).replace(second=0, microsecond=0)
-    kafka_io.append_stamped(bootstrap, topic, [
-        (0, b"at %d" % n, int((base + timedelta(minutes=n)).timestamp() * 1000))
-        for n in range(10)])
+    kafka_io.append_stamped(
+        bootstrap,
+        topic,
+        [
+            (0, b"at %d" % n, int((base + timedelta(minutes=n)).timestamp() * 1000))
+            for n in range(10)
+        ],
+    )
     kafka_io.commit_offsets_for_group(bootstrap, group, {(topic, 0): 0})
     return topic, group, base
 
 
 @pytest.mark.parametrize("spelling", ["offset", "Z", "local"])
-def test_reset_to_datetime_moves_to_the_first_record_at_or_after_it(cli, stamped, bootstrap,
-                                                                   spelling):
+def test_reset_to_datetime_moves_to_the_first_record_at_or_after_it(
+    cli, stamped, bootstrap, spelling
+):
     topic, group, base = stamped
     moment = base + timedelta(minutes=4, seconds=30)  # between records 4 and 5
-    text = {"offset": moment.isoformat(),
-            "Z": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "local": moment.astimezone().replace(tzinfo=None).isoformat()}[spelling]
+    text = {
+        "offset": moment.isoformat(),
+        "Z": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "local": moment.astimezone().replace(tzinfo=None).isoformat(),
+    }[spelling]
     code, _, err = cli("groups", "reset", group, "--to-datetime", text)
     assert (code, err) == (0, "")
     assert kafka_io.committed_offsets(bootstrap, group) == {(topic, 0): 5}
@@ -176,7 +188,8 @@ def test_reset_to_a_datetime_after_the_last_record_moves_to_the_end(cli, stamped
 
 
 def test_reset_without_topic_moves_every_topic_the_group_committed_on_and_topic_narrows_it(
-        cli, bootstrap, namespace):
+    cli, bootstrap, namespace
+):
     first, second, group = namespace.topic("one"), namespace.topic("two"), namespace.group("two")
     for topic in (first, second):
         kafka_io.create_topic(bootstrap, topic, 1)
@@ -206,11 +219,14 @@ def test_reset_refuses_while_the_group_has_active_members(cli, lagging, bootstra
     assert kafka_io.committed_offsets(bootstrap, group) == {(topic, 0): 7}
 
 
-@pytest.mark.parametrize("args, complaint", [
-    (["--to-datetime", "yesterday"], "not an ISO 8601 date-time"),
-    ([], "one of the arguments --to-earliest --to-latest --to-datetime is required"),
-    (["--to-earliest", "--to-latest"], "not allowed with argument"),
-])
+@pytest.mark.parametrize(
+    "args, complaint",
+    [
+        (["--to-datetime", "yesterday"], "not an ISO 8601 date-time"),
+        ([], "one of the arguments --to-earliest --to-latest --to-datetime is required"),
+        (["--to-earliest", "--to-latest"], "not allowed with argument"),
+    ],
+)
 def test_a_wrong_reset_command_line_is_refused_with_exit_code_2(cli, lagging, args, complaint):
     _, group = lagging
     code, out, err = cli("groups", "reset", group, *args)
@@ -230,8 +246,14 @@ def _installed(*args: str, bootstrap: str) -> subprocess.CompletedProcess:
     command = [str(REPO_ROOT / ".venv" / "bin" / "kafka-course")]
     if not os.path.exists(command[0]):
         command = [sys.executable, "-m", "autograder.cli"]
-    return subprocess.run([*command, *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+    return subprocess.run(
+        [*command, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+    )
 
 
 def test_the_installed_command_prints_the_same_json(lagging, bootstrap):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-from autograder import manifest, progress
-from autograder.paths import RELEASE_DIR
+from autograder.authoring.reset import reset_lesson
+from autograder.grading import manifest
+from autograder.grading.paths import RELEASE_DIR
+from autograder.notebook import progress
 
 
 def test_progress_remembers_passes_and_is_not_downgraded(tmp_path, monkeypatch):
@@ -33,6 +35,6 @@ def test_reset_restores_the_released_notebook_and_keeps_the_old_one(tmp_path, mo
     shutil.copytree(RELEASE_DIR / lesson.slug, release / lesson.slug)
     mine = release / lesson.slug / lesson.notebook_name
     mine.write_text(mine.read_text().replace("raise NotImplementedError()", "pass  # my try"))
-    backup = progress.reset_lesson("01", release_dir=release)
+    backup = reset_lesson("01", release_dir=release)
     assert mine.read_text() == (RELEASE_DIR / lesson.slug / lesson.notebook_name).read_text()
     assert "my try" in backup.read_text()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kafka import KafkaProducer
 
-from autograder import kafka_io
 from autograder.demos import lesson01 as demos
+from autograder.grading import kafka_io
 
 
 def test_records_buffered_by_a_crashed_producer_are_lost(bootstrap, topic):
@@ -52,8 +52,10 @@ def test_waiting_on_every_send_is_much_slower_than_flushing_once(bootstrap, topi
 
 
 def test_a_long_lived_producer_holds_records_until_linger_or_flush(bootstrap, topic):
-    assert demos.lingering_sends(bootstrap, topic("linger")) == {"right after send": 0,
-                                                                 "after flush": 20}
+    assert demos.lingering_sends(bootstrap, topic("linger")) == {
+        "right after send": 0,
+        "after flush": 20,
+    }
 
 
 def test_a_garbage_collected_producer_is_closed_and_flushed(bootstrap, topic):

@@ -8,9 +8,9 @@ import zlib
 import pytest
 from kafka.partitioner import murmur2
 
-from autograder.exercises.lesson02 import make_events, prediction_inputs
-from autograder.namespace import Namespace, new_attempt_id, new_run_id
-from autograder.verdict import rejudge, run_check
+from autograder.grading.exercises.lesson02 import make_events, prediction_inputs
+from autograder.grading.namespace import Namespace, new_attempt_id, new_run_id
+from autograder.grading.verdict import rejudge, run_check
 
 from .learner_code import for_lesson
 
@@ -56,10 +56,10 @@ def test_untouched_prediction_stub_fails_as_not_written_yet(bootstrap, namespace
     assert not result.passed and result.summary == "not written yet"
 
 
-def test_a_publisher_whose_partitioner_is_unwritten_fails_as_not_written_yet(bootstrap,
-                                                                             namespace):
+def test_a_publisher_whose_partitioner_is_unwritten_fails_as_not_written_yet(bootstrap, namespace):
     """The partitioner's NotImplementedError surfaces from send(), inside the learner's code."""
-    publish = define('''
+    publish = define(
+        """
 class RegionPartitioner(Partitioner):
     def partition(self, topic, key, serialized_key, value, serialized_value, cluster):
         raise NotImplementedError()
@@ -75,15 +75,17 @@ def publish_by_region(bootstrap, topic, events):
         producer.flush()
     finally:
         producer.close()
-''', "publish_by_region")
+""",
+        "publish_by_region",
+    )
     result = run_check(bootstrap, namespace, "region-partitioner", publish)
     assert not result.passed and result.summary == "not written yet"
 
 
-def test_explicit_partitions_in_send_are_judged_by_where_the_records_landed(bootstrap,
-                                                                           namespace):
+def test_explicit_partitions_in_send_are_judged_by_where_the_records_landed(bootstrap, namespace):
     """The broker is the judge: the right partitions by any means pass."""
-    publish = define('''
+    publish = define(
+        """
 def publish_by_region(bootstrap, topic, events):
     producer = KafkaProducer(bootstrap_servers=bootstrap, key_serializer=DefaultSerializer(),
                              value_serializer=JsonValueSerializer())
@@ -91,7 +93,9 @@ def publish_by_region(bootstrap, topic, events):
         producer.send(topic, key=event["user"], value=event,
                       partition={"us": 0, "eu": 1}.get(event["region"], 2))
     producer.close()
-''', "publish_by_region")
+""",
+        "publish_by_region",
+    )
     assert run_check(bootstrap, namespace, "region-partitioner", publish).passed
 
 

@@ -6,9 +6,9 @@ import pytest
 from kafka import KafkaProducer
 from kafka.partitioner import Partitioner, murmur2
 
-from autograder import kafka_io
 from autograder.demos import lesson02 as demos
-from autograder.namespace import Namespace, new_run_id
+from autograder.grading import kafka_io
+from autograder.grading.namespace import Namespace, new_run_id
 
 KEYS = [f"key-{n}" for n in range(40)]
 
@@ -31,7 +31,8 @@ def test_masked_murmur2_modulo_partitions_is_where_the_broker_stores_each_key(bo
 
 
 def test_without_the_mask_exactly_the_keys_with_the_top_bit_set_are_predicted_wrongly(
-        bootstrap, topic):
+    bootstrap, topic
+):
     stored = demos.broker_placement(bootstrap, topic("mask", partitions=3), KEYS)
     wrong = {k for k in KEYS if murmur2(k.encode()) % 3 != stored[k]}
     top_bit = {k for k in KEYS if murmur2(k.encode()) & 0x80000000}
@@ -70,8 +71,9 @@ def test_the_producer_asks_the_partitioner_once_per_keyed_record(bootstrap, topi
 
 
 def test_the_sticky_partitioner_moves_on_only_when_a_batch_is_full(bootstrap, topic):
-    placed = demos.keyless_send_order(bootstrap, topic("sticky"), count=40, sticky=True,
-                                      batch_size=200)
+    placed = demos.keyless_send_order(
+        bootstrap, topic("sticky"), count=40, sticky=True, batch_size=200
+    )
     lengths = [n for _, n in demos.runs(placed)]
     assert len(lengths) > 1 and lengths[-1] <= max(lengths)
     # A full 200-byte batch holds about 12 of these records; on a slow machine a record's
@@ -79,16 +81,18 @@ def test_the_sticky_partitioner_moves_on_only_when_a_batch_is_full(bootstrap, to
     assert min(lengths[:-1]) >= 8 and max(lengths) - min(lengths[:-1]) <= 2
     start = 0
     for length in lengths:  # each run is one stretch of consecutive offsets in one partition
-        run = placed[start:start + length]
+        run = placed[start : start + length]
         assert [o for _, o in run] == list(range(run[0][1], run[0][1] + length))
         start += length
 
 
 def test_bigger_batches_make_longer_sticky_runs(bootstrap, topic):
-    small = demos.runs(demos.keyless_send_order(bootstrap, topic("small"), sticky=True,
-                                                batch_size=200))
-    large = demos.runs(demos.keyless_send_order(bootstrap, topic("large"), sticky=True,
-                                                batch_size=400))
+    small = demos.runs(
+        demos.keyless_send_order(bootstrap, topic("small"), sticky=True, batch_size=200)
+    )
+    large = demos.runs(
+        demos.keyless_send_order(bootstrap, topic("large"), sticky=True, batch_size=400)
+    )
     assert large[0][1] > small[0][1] > 1
 
 
@@ -98,15 +102,20 @@ class _LastPartition(Partitioner):
 
 
 def test_a_plugged_in_partitioner_alone_decides_the_partition(bootstrap, topic):
-    stored = demos.broker_placement(bootstrap, topic("last"), KEYS[:10],
-                                    partitioner=_LastPartition())
+    stored = demos.broker_placement(
+        bootstrap, topic("last"), KEYS[:10], partitioner=_LastPartition()
+    )
     assert set(stored.values()) == {2}
 
 
 def test_routing_by_a_skewed_region_makes_a_hot_partition(bootstrap, topic):
-    counts = demos.region_traffic(bootstrap, topic("regions"),
-                                  {"us": 160, "eu": 30, "apac": 6, "latam": 4},
-                                  {"us": 0, "eu": 1}, 2)
+    counts = demos.region_traffic(
+        bootstrap,
+        topic("regions"),
+        {"us": 160, "eu": 30, "apac": 6, "latam": 4},
+        {"us": 0, "eu": 1},
+        2,
+    )
     assert counts == {0: 160, 1: 30, 2: 10}
 
 
@@ -140,9 +149,14 @@ def test_kafka_pythons_default_partitioner_is_not_sticky():
 
 
 # Expected values from Kafka's own Java test suite (UtilsTest.testMurmur2), as signed ints.
-JAVA_MURMUR2 = {"21": -973932308, "foobar": -790332482, "a-little-bit-long-string": -985981536,
-                "a-little-bit-longer-string": -1486304829, "abc": 479470107,
-                "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971}
+JAVA_MURMUR2 = {
+    "21": -973932308,
+    "foobar": -790332482,
+    "a-little-bit-long-string": -985981536,
+    "a-little-bit-longer-string": -1486304829,
+    "abc": 479470107,
+    "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+}
 
 
 def test_kafka_pythons_murmur2_is_the_java_clients_hash_read_unsigned():

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from autograder.namespace import Namespace, new_run_id
-from autograder.verdict import rejudge, run_check
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.verdict import rejudge, run_check
 
 from .learner_code import define, solution, wrong_answers
 
@@ -30,8 +30,11 @@ def test_reference_solution_passes_and_the_broker_agrees(bootstrap, namespace):
     assert rejudge(bootstrap, namespace, EXERCISE).passed
 
 
-@pytest.mark.parametrize("exercise, name, function", list(wrong_answers("03")),
-                         ids=[f"{e}:{n}" for e, n, _ in wrong_answers("03")])
+@pytest.mark.parametrize(
+    "exercise, name, function",
+    list(wrong_answers("03")),
+    ids=[f"{e}:{n}" for e, n, _ in wrong_answers("03")],
+)
 def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, namespace, exercise, name, function):
     result = run_check(bootstrap, namespace, exercise, function)
     assert not result.passed
@@ -49,7 +52,7 @@ def test_untouched_stub_fails_as_not_written_yet(bootstrap, namespace):
 
 
 def test_a_shipment_slower_than_the_floor_fails_on_the_brokers_clock(bootstrap, namespace):
-    ship = _define('''
+    ship = _define("""
 def ship_events(bootstrap, topic, events):
     producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd",
                              batch_size=131072, linger_ms=50,
@@ -61,14 +64,14 @@ def ship_events(bootstrap, topic, events):
     for event in events[500:]:
         producer.send(topic, value=event)
     producer.close()
-''')
+""")
     ship.__globals__["time"] = time
     result = run_check(bootstrap, namespace, EXERCISE, ship)
     assert not result.passed and "too long" in result.summary, str(result)
 
 
 def test_events_trimmed_to_save_bytes_fail_even_when_small(bootstrap, namespace):
-    ship = _define('''
+    ship = _define("""
 def ship_events(bootstrap, topic, events):
     producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd",
                              batch_size=131072, linger_ms=50,
@@ -76,7 +79,7 @@ def ship_events(bootstrap, topic, events):
     for event in events:
         producer.send(topic, value={"event_id": event["event_id"]})
     producer.close()
-''')
+""")
     result = run_check(bootstrap, namespace, EXERCISE, ship)
     assert not result.passed and "not one of the events" in result.summary, str(result)
 
@@ -84,7 +87,7 @@ def ship_events(bootstrap, topic, events):
 def test_a_verdict_from_the_broker_ignores_the_settings_written(bootstrap, namespace):
     """compression_type set, but every record sent and awaited alone: the codec is there, the
     bytes are not saved, and the check says so."""
-    ship = _define('''
+    ship = _define("""
 def ship_events(bootstrap, topic, events):
     producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd",
                              value_serializer=JsonValueSerializer())
@@ -93,6 +96,6 @@ def ship_events(bootstrap, topic, events):
     for event in events[500:]:
         producer.send(topic, value=event)
     producer.close()
-''')
+""")
     result = run_check(bootstrap, namespace, EXERCISE, ship)
     assert not result.passed, str(result)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import kafka_io
 from autograder.demos import lesson03 as demos
-from autograder.namespace import Namespace, new_run_id
+from autograder.grading import kafka_io
+from autograder.grading.namespace import Namespace, new_run_id
 
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 
@@ -26,22 +26,36 @@ def values():
 
 @pytest.fixture(scope="module")
 def trickle(bootstrap, prefix, values):
-    return demos.compare(bootstrap, f"{prefix}-linger", values[:100],
-                         {"linger 0": {}, "linger 50": {"linger_ms": 50}}, gap_s=0.002)
+    return demos.compare(
+        bootstrap,
+        f"{prefix}-linger",
+        values[:100],
+        {"linger 0": {}, "linger 50": {"linger_ms": 50}},
+        gap_s=0.002,
+    )
 
 
 @pytest.fixture(scope="module")
 def sizes(bootstrap, prefix, values):
-    return demos.compare(bootstrap, f"{prefix}-size", values,
-                         {str(s): {"batch_size": s, "linger_ms": 200}
-                          for s in (4096, 16384, 262144)})
+    return demos.compare(
+        bootstrap,
+        f"{prefix}-size",
+        values,
+        {str(s): {"batch_size": s, "linger_ms": 200} for s in (4096, 16384, 262144)},
+    )
 
 
 @pytest.fixture(scope="module")
 def codecs(bootstrap, prefix, values):
-    return {run.label: run for run in demos.compare(
-        bootstrap, f"{prefix}-codec", values,
-        {c: {"compression_type": None if c == "none" else c, "linger_ms": 200} for c in CODECS})}
+    return {
+        run.label: run
+        for run in demos.compare(
+            bootstrap,
+            f"{prefix}-codec",
+            values,
+            {c: {"compression_type": None if c == "none" else c, "linger_ms": 200} for c in CODECS},
+        )
+    }
 
 
 def test_linger_sends_fewer_requests_when_records_trickle_in(trickle):
@@ -84,11 +98,20 @@ def test_kafka_python_fills_a_batch_by_its_bytes_before_compression(codecs, valu
 
 
 def test_compression_gains_little_on_one_record_batches_and_more_as_batches_grow(
-        bootstrap, prefix, values):
-    runs = demos.compare(bootstrap, f"{prefix}-per-batch", values[:200], {
-        "none": {"linger_ms": 200},
-        **{str(s): {"compression_type": "zstd", "batch_size": s, "linger_ms": 200}
-           for s in (100, 2048, 16384, 262144)}})
+    bootstrap, prefix, values
+):
+    runs = demos.compare(
+        bootstrap,
+        f"{prefix}-per-batch",
+        values[:200],
+        {
+            "none": {"linger_ms": 200},
+            **{
+                str(s): {"compression_type": "zstd", "batch_size": s, "linger_ms": 200}
+                for s in (100, 2048, 16384, 262144)
+            },
+        },
+    )
     plain, *zstd = [run.bytes_stored for run in runs]
     assert runs[1].batches == 200  # batch_size=100: one record per batch
     assert zstd[0] > 0.8 * plain, "one-record batches should barely shrink"
@@ -97,12 +120,14 @@ def test_compression_gains_little_on_one_record_batches_and_more_as_batches_grow
 
 
 def test_a_topic_compression_type_makes_the_broker_compress(bootstrap, prefix, values):
-    assert demos.topic_compression(bootstrap, f"{prefix}-topic-zstd", values[:200], "zstd") \
-        == ("zstd",)
+    assert demos.topic_compression(bootstrap, f"{prefix}-topic-zstd", values[:200], "zstd") == (
+        "zstd",
+    )
 
 
-def test_a_consumer_reads_compressed_batches_back_as_the_values_sent(bootstrap, prefix, values,
-                                                                     codecs):
+def test_a_consumer_reads_compressed_batches_back_as_the_values_sent(
+    bootstrap, prefix, values, codecs
+):
     stored = kafka_io.read_all(bootstrap, f"{prefix}-codec-{CODECS.index('zstd')}")
     assert [r.value for r in stored] == values
 
@@ -115,7 +140,7 @@ def test_log_dir_size_is_the_sum_of_the_stored_batches(bootstrap, prefix, codecs
 
 
 def test_the_events_are_the_same_for_a_seed_and_differ_between_seeds():
-    from autograder.exercises.lesson03 import make_events
+    from autograder.grading.exercises.lesson03 import make_events
 
     assert make_events("a1", 50) == make_events("a1", 50)
     assert make_events("a1", 50) != make_events("b2", 50)

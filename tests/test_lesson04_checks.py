@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from autograder.exercises import EXERCISES
-from autograder.exercises.base import Attempt
 from autograder.faults import find_routes
-from autograder.harness import Outcome
-from autograder.namespace import Namespace, new_run_id
-from autograder.verdict import rejudge, run_check
+from autograder.grading.exercises import EXERCISES
+from autograder.grading.exercises.base import Attempt
+from autograder.grading.harness import Outcome
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.verdict import rejudge, run_check
 
 from .learner_code import solution, wrong_answers
 
@@ -48,8 +48,11 @@ def test_reference_solution_passes_and_the_broker_agrees(bootstrap, namespace, e
     assert _proxy_port_is_free(bootstrap)
 
 
-@pytest.mark.parametrize("exercise, name, function", list(wrong_answers("04")),
-                         ids=[f"{e}:{n}" for e, n, _ in wrong_answers("04")])
+@pytest.mark.parametrize(
+    "exercise, name, function",
+    list(wrong_answers("04")),
+    ids=[f"{e}:{n}" for e, n, _ in wrong_answers("04")],
+)
 def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, namespace, exercise, name, function):
     result = run_check(bootstrap, namespace, exercise, function)
     assert not result.passed, str(result)
@@ -59,8 +62,9 @@ def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, namespace, exercise
 
 
 @pytest.mark.parametrize("exercise", LESSON04)
-def test_untouched_stub_fails_as_not_written_yet_and_leaves_no_proxy(bootstrap, namespace,
-                                                                    exercise):
+def test_untouched_stub_fails_as_not_written_yet_and_leaves_no_proxy(
+    bootstrap, namespace, exercise
+):
     def stub(**kwargs):
         raise NotImplementedError()
 

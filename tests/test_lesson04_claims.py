@@ -7,11 +7,10 @@ import pytest
 from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError, KafkaError
 
-from autograder import kafka_io
 from autograder.demos import lesson04 as demos
+from autograder.grading import kafka_io
 
 pytestmark = [pytest.mark.timeout(120)]
-
 
 
 def test_acks_0_reports_offset_0_for_every_record_whatever_the_partition_holds(bootstrap, topic):
@@ -33,8 +32,7 @@ def test_acks_1_and_all_report_the_offsets_the_broker_gave(bootstrap, topic):
 
 def test_with_acks_0_a_lost_request_is_reported_sent_and_is_gone(bootstrap, topic):
     outcome = demos.acks_with_a_lost_request(bootstrap, topic("lost0"), 0)
-    assert outcome == {"producer says": "offset 0", "requests lost": 1,
-                       "records on the broker": 0}
+    assert outcome == {"producer says": "offset 0", "requests lost": 1, "records on the broker": 0}
 
 
 def test_with_acks_1_a_lost_request_is_retried_and_arrives(bootstrap, topic):
@@ -47,8 +45,7 @@ def test_setting_acks_retries_or_in_flight_silently_turns_idempotence_off(bootst
     assert demos.idempotence_in_effect(bootstrap) is True
     assert demos.idempotence_in_effect(bootstrap, acks=1) is False
     assert demos.idempotence_in_effect(bootstrap, retries=0) is False
-    assert demos.idempotence_in_effect(bootstrap,
-                                       max_in_flight_requests_per_connection=10) is False
+    assert demos.idempotence_in_effect(bootstrap, max_in_flight_requests_per_connection=10) is False
 
 
 def test_explicit_idempotence_makes_a_conflicting_setting_an_error(bootstrap):
@@ -81,9 +78,11 @@ def test_a_producer_without_idempotence_leaves_no_state_on_the_broker(bootstrap,
 
 
 def test_a_refused_request_reorders_a_key_with_requests_in_flight_and_no_idempotence(
-        bootstrap, topic):
-    order = demos.order_after_a_failed_request(bootstrap, topic("reorder"),
-                                               enable_idempotence=False)
+    bootstrap, topic
+):
+    order = demos.order_after_a_failed_request(
+        bootstrap, topic("reorder"), enable_idempotence=False
+    )
     assert sorted(order) == list(range(8)) and order != list(range(8))
     assert order.index(1) < order.index(0)
 
@@ -93,22 +92,25 @@ def test_idempotence_keeps_a_keys_order_through_a_refused_request(bootstrap, top
 
 
 def test_one_request_in_flight_keeps_order_without_idempotence(bootstrap, topic):
-    order = demos.order_after_a_failed_request(bootstrap, topic("one"), enable_idempotence=False,
-                                               max_in_flight_requests_per_connection=1)
+    order = demos.order_after_a_failed_request(
+        bootstrap, topic("one"), enable_idempotence=False, max_in_flight_requests_per_connection=1
+    )
     assert order == list(range(8))
 
 
 def test_one_request_in_flight_still_writes_duplicates_when_answers_are_lost(bootstrap, topic):
-    outcome = demos.retries_after_lost_responses(bootstrap, topic("one-dup"),
-                                                 enable_idempotence=False,
-                                                 max_in_flight_requests_per_connection=1)
+    outcome = demos.retries_after_lost_responses(
+        bootstrap,
+        topic("one-dup"),
+        enable_idempotence=False,
+        max_in_flight_requests_per_connection=1,
+    )
     assert outcome["records on the broker"] > outcome["sent"]
 
 
 def test_idempotent_kafka_python_sends_one_batch_per_partition_at_a_time(bootstrap, topic):
     assert demos.requests_in_flight(bootstrap, topic("inflight-on")) == 1
-    assert demos.requests_in_flight(bootstrap, topic("inflight-off"),
-                                    enable_idempotence=False) == 5
+    assert demos.requests_in_flight(bootstrap, topic("inflight-off"), enable_idempotence=False) == 5
 
 
 def test_a_timed_out_send_may_have_been_written(bootstrap, topic):
@@ -121,19 +123,26 @@ def test_a_timed_out_send_may_have_been_written(bootstrap, topic):
 def test_a_broker_refusal_is_fatal_for_kafka_pythons_idempotent_producer(bootstrap, topic):
     name = topic("fatal", configs={"max.message.bytes": "2048"})
     assert demos.sends_after_a_refusal(bootstrap, name, enable_idempotence=True) == [
-        "100 B: offset 0", "3000 B: MessageSizeTooLargeError",
-        "100 B: MessageSizeTooLargeError", "100 B: MessageSizeTooLargeError"]
+        "100 B: offset 0",
+        "3000 B: MessageSizeTooLargeError",
+        "100 B: MessageSizeTooLargeError",
+        "100 B: MessageSizeTooLargeError",
+    ]
 
 
 def test_without_idempotence_only_the_refused_record_fails(bootstrap, topic):
     name = topic("not-fatal", configs={"max.message.bytes": "2048"})
     assert demos.sends_after_a_refusal(bootstrap, name, enable_idempotence=False) == [
-        "100 B: offset 0", "3000 B: MessageSizeTooLargeError", "100 B: offset 1",
-        "100 B: offset 2"]
+        "100 B: offset 0",
+        "3000 B: MessageSizeTooLargeError",
+        "100 B: offset 1",
+        "100 B: offset 2",
+    ]
 
 
-def test_max_request_size_refuses_the_record_in_send_and_keeps_the_producer_healthy(bootstrap,
-                                                                                    topic):
+def test_max_request_size_refuses_the_record_in_send_and_keeps_the_producer_healthy(
+    bootstrap, topic
+):
     name = topic("refused-early", configs={"max.message.bytes": "2048"})
     producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=2048)
     try:
@@ -145,16 +154,18 @@ def test_max_request_size_refuses_the_record_in_send_and_keeps_the_producer_heal
     assert type(raised.value).__name__ == "MessageSizeTooLargeError" and after.offset == 0
 
 
-def test_allow_auto_create_topics_false_does_not_stop_the_broker_creating_a_topic(bootstrap,
-                                                                                   namespace):
+def test_allow_auto_create_topics_false_does_not_stop_the_broker_creating_a_topic(
+    bootstrap, namespace
+):
     name = namespace.topic("typo")
     assert name not in kafka_io.list_topics(bootstrap)
     outcome = demos.send_to_missing_topic(bootstrap, name)
     assert outcome == {"producer says": "offset 0", "topic exists now": True}
 
 
-def test_flush_can_raise_future_not_done_while_kafka_python_splits_a_refused_batch(bootstrap,
-                                                                                    topic):
+def test_flush_can_raise_future_not_done_while_kafka_python_splits_a_refused_batch(
+    bootstrap, topic
+):
     name = topic("split", configs={"max.message.bytes": "2048"})
     producer = KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False)
     errors = []

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import kafka_io
 from autograder.demos.lesson05 import describe_group
-from autograder.exercises import Attempt
-from autograder.namespace import Namespace, new_run_id
-from autograder.verdict import rejudge, run_check
+from autograder.grading import kafka_io
+from autograder.grading.exercises import Attempt
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.verdict import rejudge, run_check
 
 from .learner_code import for_lesson
 
@@ -45,8 +45,9 @@ def namespace():
 
 
 def _last_attempt(bootstrap, namespace, exercise) -> Attempt:
-    claims = [r for r in kafka_io.read_all(bootstrap, namespace.claims_topic)
-              if r.key_text == exercise]
+    claims = [
+        r for r in kafka_io.read_all(bootstrap, namespace.claims_topic) if r.key_text == exercise
+    ]
     return Attempt(bootstrap, namespace, exercise, claims[-1].value_json()["attempt"])
 
 
@@ -68,8 +69,9 @@ def test_the_reference_leaves_its_group_at_the_end_with_no_member(bootstrap, nam
 
 
 @pytest.mark.parametrize("exercise, name, function", WRONG, ids=[f"{e}:{n}" for e, n, _ in WRONG])
-def test_plausible_wrong_answer_fails_with_its_own_hint(bootstrap, namespace, exercise, name,
-                                                        function):
+def test_plausible_wrong_answer_fails_with_its_own_hint(
+    bootstrap, namespace, exercise, name, function
+):
     result = run_check(bootstrap, namespace, exercise, function)
     assert not result.passed, str(result)
     assert SUMMARIES[name] in result.summary, str(result)
@@ -79,12 +81,19 @@ def test_plausible_wrong_answer_fails_with_its_own_hint(bootstrap, namespace, ex
     assert not rejudge(bootstrap, namespace, exercise).passed
 
 
-@pytest.mark.parametrize("exercise, stub", [
-    ("consume-all", "def revenue_per_customer(bootstrap, topic, group):\n"
-                    "    raise NotImplementedError()\n"),
-    ("read-one-partition", "def read_partition(bootstrap, topic, partition):\n"
-                           "    raise NotImplementedError()\n"),
-])
+@pytest.mark.parametrize(
+    "exercise, stub",
+    [
+        (
+            "consume-all",
+            "def revenue_per_customer(bootstrap, topic, group):\n    raise NotImplementedError()\n",
+        ),
+        (
+            "read-one-partition",
+            "def read_partition(bootstrap, topic, partition):\n    raise NotImplementedError()\n",
+        ),
+    ],
+)
 def test_untouched_stub_fails_as_not_written_yet(bootstrap, namespace, exercise, stub):
     scope: dict = {}
     exec(stub, scope)

@@ -9,8 +9,8 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from autograder import kafka_io
 from autograder.demos import lesson05 as demos
+from autograder.grading import kafka_io
 
 from .learner_code import for_lesson
 
@@ -27,14 +27,20 @@ def topic(bootstrap, namespace):
         if orders:
             assert demos.fill_orders(bootstrap, full, orders) == orders
         return full
+
     return make
 
 
 def _read_all_as(bootstrap, topic, group, commit=False, **settings):
     """The notebook's poll loop: read to the end (deadline 10 s), commit if asked, close."""
     caught_up = define("", "caught_up")
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                             auto_offset_reset="earliest", **FAST, **settings)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        **FAST,
+        **settings,
+    )
     records = []
     try:
         consumer.subscribe([topic])
@@ -50,8 +56,10 @@ def _read_all_as(bootstrap, topic, group, commit=False, **settings):
 
 
 def _committed(bootstrap, topic, group):
-    return {p: kafka_io.committed_offsets(bootstrap, group).get((topic, p))
-            for p in kafka_io.end_offsets(bootstrap, topic)}
+    return {
+        p: kafka_io.committed_offsets(bootstrap, group).get((topic, p))
+        for p in kafka_io.end_offsets(bootstrap, topic)
+    }
 
 
 def test_the_json_deserializer_gives_back_dicts_and_lets_a_tombstone_through(bootstrap, topic):
@@ -61,10 +69,13 @@ def test_the_json_deserializer_gives_back_dicts_and_lets_a_tombstone_through(boo
     producer.send(name, key=b"alice", value=None)
     producer.flush()
     producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False,
-                             key_deserializer=define("", "DefaultSerializer")(),
-                             value_deserializer=define("", "JsonDeserializer")())
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        key_deserializer=define("", "DefaultSerializer")(),
+        value_deserializer=define("", "JsonDeserializer")(),
+    )
     got = []
     try:
         consumer.subscribe([name])
@@ -79,8 +90,12 @@ def test_the_json_deserializer_gives_back_dicts_and_lets_a_tombstone_through(boo
 
 def test_a_first_poll_can_come_back_empty_while_records_wait(bootstrap, topic, namespace):
     name = topic("empty-first", orders=10)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=namespace.group("empty"),
-                             auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=namespace.group("empty"),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     try:
         consumer.subscribe([name])
         assert consumer.poll(timeout_ms=0) == {}
@@ -88,8 +103,9 @@ def test_a_first_poll_can_come_back_empty_while_records_wait(bootstrap, topic, n
         consumer.close()
 
 
-def test_the_poll_loop_reads_everything_and_commit_puts_the_group_at_the_end(bootstrap, topic,
-                                                                              namespace):
+def test_the_poll_loop_reads_everything_and_commit_puts_the_group_at_the_end(
+    bootstrap, topic, namespace
+):
     name = topic("loop", orders=30)
     group = namespace.group("loop")
     records = _read_all_as(bootstrap, name, group, enable_auto_commit=False, commit=True)
@@ -123,16 +139,22 @@ def test_auto_commit_also_commits_in_the_background_while_polling(bootstrap, top
     name = topic("background", orders=30)
     group = namespace.group("background")
     caught_up = define("", "caught_up")
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                             auto_offset_reset="earliest", auto_commit_interval_ms=300, **FAST)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        auto_commit_interval_ms=300,
+        **FAST,
+    )
     try:
         consumer.subscribe([name])
         consumer.topics()  # metadata before the join: no second join for a commit to trip over
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not caught_up(consumer):
             consumer.poll(timeout_ms=200)
-        while (time.monotonic() < deadline
-               and _committed(bootstrap, name, group) != kafka_io.end_offsets(bootstrap, name)):
+        while time.monotonic() < deadline and _committed(
+            bootstrap, name, group
+        ) != kafka_io.end_offsets(bootstrap, name):
             consumer.poll(timeout_ms=200)
         committed_while_open = _committed(bootstrap, name, group)
     finally:
@@ -140,20 +162,24 @@ def test_auto_commit_also_commits_in_the_background_while_polling(bootstrap, top
     assert committed_while_open == kafka_io.end_offsets(bootstrap, name)
 
 
-def test_a_new_group_with_earliest_reads_what_was_there_and_what_comes(bootstrap, topic,
-                                                                         namespace):
+def test_a_new_group_with_earliest_reads_what_was_there_and_what_comes(bootstrap, topic, namespace):
     name = topic("earliest", orders=30)
     assert demos.first_read_of_a_new_group(bootstrap, name, namespace.group("e"), "earliest") == {
-        "auto_offset_reset": "earliest", "records already there": 30,
-        "records sent after joining": 5}
+        "auto_offset_reset": "earliest",
+        "records already there": 30,
+        "records sent after joining": 5,
+    }
 
 
-def test_a_new_group_with_latest_reads_only_what_arrives_after_it_joined(bootstrap, topic,
-                                                                           namespace):
+def test_a_new_group_with_latest_reads_only_what_arrives_after_it_joined(
+    bootstrap, topic, namespace
+):
     name = topic("latest", orders=30)
     assert demos.first_read_of_a_new_group(bootstrap, name, namespace.group("l"), "latest") == {
-        "auto_offset_reset": "latest", "records already there": 0,
-        "records sent after joining": 5}
+        "auto_offset_reset": "latest",
+        "records already there": 0,
+        "records sent after joining": 5,
+    }
 
 
 def test_latest_is_kafka_pythons_default_reset():
@@ -163,14 +189,19 @@ def test_latest_is_kafka_pythons_default_reset():
 def test_a_new_group_with_reset_none_raises_no_offset_for_partition(bootstrap, topic, namespace):
     name = topic("none", orders=30)
     assert demos.first_read_of_a_new_group(bootstrap, name, namespace.group("n"), "none") == {
-        "auto_offset_reset": "none", "error": "NoOffsetForPartitionError"}
+        "auto_offset_reset": "none",
+        "error": "NoOffsetForPartitionError",
+    }
 
 
 def test_a_committed_offset_wins_over_auto_offset_reset(bootstrap, topic, namespace):
     name = topic("restart", partitions=1, orders=30)
     result = demos.restart_after_commit(bootstrap, name, namespace.group("restart"), 10)
-    assert result == {"first consumer read": 10, "second consumer (latest) read": 20,
-                      "records in the topic": 30}
+    assert result == {
+        "first consumer read": 10,
+        "second consumer (latest) read": 20,
+        "records in the topic": 30,
+    }
 
 
 def test_a_poll_returns_at_most_max_poll_records(bootstrap, topic):
@@ -179,8 +210,9 @@ def test_a_poll_returns_at_most_max_poll_records(bootstrap, topic):
     assert sum(sizes) == 40 and max(sizes) == 7 and len(sizes) >= 6
 
 
-def test_two_members_share_three_partitions_each_partition_to_exactly_one(bootstrap, topic,
-                                                                           namespace):
+def test_two_members_share_three_partitions_each_partition_to_exactly_one(
+    bootstrap, topic, namespace
+):
     rows = demos.share_partitions(bootstrap, topic("pair"), namespace.group("pair"), members=2)
     held = [row["partitions"] for row in rows]
     assert sorted(p for partitions in held for p in partitions) == [0, 1, 2]
@@ -200,8 +232,13 @@ def test_more_members_than_partitions_leaves_the_extra_member_idle(bootstrap, to
 
 def test_an_open_consumer_stays_a_member_until_it_is_closed(bootstrap, topic, namespace):
     name, group = topic("open", orders=10), namespace.group("open")
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                             auto_offset_reset="earliest", enable_auto_commit=False, **FAST)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **FAST,
+    )
     try:
         consumer.subscribe([name])
         consumer.topics()
@@ -223,8 +260,9 @@ def test_closed_members_leave_the_group_at_once(bootstrap, topic, namespace):
     assert demos.describe_group(bootstrap, group) == {"state": "Empty", "members": []}
 
 
-def test_an_assigned_consumer_reads_only_its_partition_and_joins_no_group(bootstrap, topic,
-                                                                          namespace):
+def test_an_assigned_consumer_reads_only_its_partition_and_joins_no_group(
+    bootstrap, topic, namespace
+):
     name = topic("assigned", orders=30)
     ends = kafka_io.end_offsets(bootstrap, name)
     result = demos.assigned_read(bootstrap, name, 1, namespace.group("assigned"))

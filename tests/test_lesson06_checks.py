@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from autograder import manifest
-from autograder.exercises import Attempt
-from autograder.exercises.lesson06 import PARTITIONS, Replay, ReplaySince
-from autograder.namespace import Namespace, new_run_id
-from autograder.release import solution_notebook
-from autograder.verdict import rejudge, run_check
+from autograder.authoring.release import solution_notebook
+from autograder.grading import manifest
+from autograder.grading.exercises import Attempt
+from autograder.grading.exercises.lesson06 import PARTITIONS, Replay, ReplaySince
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.verdict import rejudge, run_check
 
 LESSON = manifest.lesson("06")
 EXERCISE = LESSON.exercise("replay-since")
@@ -55,11 +55,15 @@ def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, namespace, wrong):
 
 
 def test_each_wrong_answer_gets_the_guidance_for_its_own_mistake(bootstrap, namespace):
-    summaries = [run_check(bootstrap, namespace, EXERCISE.id, _define(w.code)).summary
-                 for w in EXERCISE.wrong_answers]
-    assert summaries == ["records older than the timestamp were replayed",
-                         "the committed offsets are one short",
-                         "old records of a partition with nothing new were replayed"]
+    summaries = [
+        run_check(bootstrap, namespace, EXERCISE.id, _define(w.code)).summary
+        for w in EXERCISE.wrong_answers
+    ]
+    assert summaries == [
+        "records older than the timestamp were replayed",
+        "the committed offsets are one short",
+        "old records of a partition with nothing new were replayed",
+    ]
 
 
 def test_a_replay_that_never_commits_the_quiet_partition_fails(bootstrap, namespace):
@@ -68,14 +72,16 @@ def test_a_replay_that_never_commits_the_quiet_partition_fails(bootstrap, namesp
         "consumer.assign(partitions)\n"
         "        quiet = consumer.offsets_for_times({tp: since_ms for tp in partitions})\n"
         "        partitions = [tp for tp in partitions if quiet[tp] is not None]\n"
-        "        consumer.assign(partitions)\n")
+        "        consumer.assign(partitions)\n",
+    )
     result = run_check(bootstrap, namespace, EXERCISE.id, _define(code))
     assert not result.passed and "no committed offset for partition" in result.summary
 
 
 def test_reading_offset_of_a_none_answer_gets_the_none_hint(bootstrap, namespace):
     code = _solution_source().replace(
-        "ends[tp] if starts[tp] is None else starts[tp].offset", "starts[tp].offset")
+        "ends[tp] if starts[tp] is None else starts[tp].offset", "starts[tp].offset"
+    )
     result = run_check(bootstrap, namespace, EXERCISE.id, _define(code))
     assert not result.passed and "AttributeError" in result.found
     assert "None" in result.hint

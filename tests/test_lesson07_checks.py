@@ -13,18 +13,20 @@ from contextlib import closing
 import pytest
 from kafka import KafkaAdminClient
 
-from autograder import kafka_io
-from autograder.exercises import EXERCISES, Attempt
-from autograder.exercises.lesson07 import sink_path
-from autograder.namespace import Namespace, new_run_id
-from autograder.paths import REPO_ROOT
-from autograder.verdict import ensure_claims_topic, rejudge, run_check
+from autograder.grading import kafka_io
+from autograder.grading.exercises import EXERCISES, Attempt
+from autograder.grading.exercises.lesson07 import sink_path
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.paths import REPO_ROOT
+from autograder.grading.verdict import ensure_claims_topic, rejudge, run_check
 
 from .learner_code import solution, wrong_answers
 
 EXERCISE = "crash-safe-sink"
-CREATE = ("sink.execute('CREATE TABLE IF NOT EXISTS orders "
-          "(order_id TEXT PRIMARY KEY, customer TEXT, amount INTEGER)')")
+CREATE = (
+    "sink.execute('CREATE TABLE IF NOT EXISTS orders "
+    "(order_id TEXT PRIMARY KEY, customer TEXT, amount INTEGER)')"
+)
 
 
 @pytest.fixture
@@ -40,17 +42,19 @@ def _define(body: str):
 
 def _loop(insert: str, commits: str) -> str:
     """A learner loop: poll until empty, store each order with ``insert``, then ``commits``."""
-    return (f"    {CREATE}\n"
-            "    deadline = time.monotonic() + 10\n"
-            "    while time.monotonic() < deadline:\n"
-            "        batch = consumer.poll(timeout_ms=1000)\n"
-            "        if not batch:\n"
-            "            return\n"
-            "        for records in batch.values():\n"
-            "            for r in records:\n"
-            f"                sink.execute('{insert} INTO orders VALUES (?, ?, ?)', "
-            "(r.value['order_id'], r.value['customer'], r.value['amount']))\n"
-            f"        {commits}\n")
+    return (
+        f"    {CREATE}\n"
+        "    deadline = time.monotonic() + 10\n"
+        "    while time.monotonic() < deadline:\n"
+        "        batch = consumer.poll(timeout_ms=1000)\n"
+        "        if not batch:\n"
+        "            return\n"
+        "        for records in batch.values():\n"
+        "            for r in records:\n"
+        f"                sink.execute('{insert} INTO orders VALUES (?, ?, ?)', "
+        "(r.value['order_id'], r.value['customer'], r.value['amount']))\n"
+        f"        {commits}\n"
+    )
 
 
 def _latest_attempt(bootstrap: str, ns: Namespace) -> Attempt:
@@ -73,14 +77,19 @@ def test_reference_solution_survives_both_crashes_and_the_broker_agrees(bootstra
     assert rejudge(bootstrap, ns07, EXERCISE).passed
     attempt = _latest_attempt(bootstrap, ns07)
     with closing(sqlite3.connect(sink_path(attempt))) as sink:
-        assert sink.execute("SELECT count(DISTINCT order_id), count(*) FROM orders").fetchone() \
-            == (12, 12)
+        assert sink.execute("SELECT count(DISTINCT order_id), count(*) FROM orders").fetchone() == (
+            12,
+            12,
+        )
     assert multiprocessing.active_children() == [], "a child process outlived the check"
     assert _members(bootstrap, attempt.group()) == [], "the check left a group member behind"
 
 
-@pytest.mark.parametrize("name, function", [(n, f) for _, n, f in wrong_answers("07")],
-                         ids=[n for _, n, _ in wrong_answers("07")])
+@pytest.mark.parametrize(
+    "name, function",
+    [(n, f) for _, n, f in wrong_answers("07")],
+    ids=[n for _, n, _ in wrong_answers("07")],
+)
 def test_plausible_wrong_answer_fails_with_a_hint(bootstrap, ns07, name, function):
     result = run_check(bootstrap, ns07, EXERCISE, function)
     assert not result.passed, name
@@ -95,8 +104,9 @@ def test_committing_before_storing_is_caught_as_lost_orders(bootstrap, ns07):
 
 
 def test_a_sink_without_a_unique_key_is_caught_as_duplicates(bootstrap, ns07):
-    no_key = _define(_loop("INSERT", "sink.commit(); consumer.commit()").replace(
-        "TEXT PRIMARY KEY", "TEXT"))
+    no_key = _define(
+        _loop("INSERT", "sink.commit(); consumer.commit()").replace("TEXT PRIMARY KEY", "TEXT")
+    )
     result = run_check(bootstrap, ns07, EXERCISE, no_key)
     assert not result.passed and "more than once" in result.summary
 
@@ -131,8 +141,9 @@ def test_a_learner_loop_without_end_is_killed_at_the_time_limit(bootstrap, ns07,
 
 
 def test_what_the_child_prints_becomes_notes_and_nothing_reaches_stderr(bootstrap, ns07, capfd):
-    noisy = _define("    import sys\n    print('to stderr', file=sys.stderr)\n"
-                    "    raise RuntimeError('boom')\n")
+    noisy = _define(
+        "    import sys\n    print('to stderr', file=sys.stderr)\n    raise RuntimeError('boom')\n"
+    )
     result = run_check(bootstrap, ns07, EXERCISE, noisy)
     captured = capfd.readouterr()
     assert captured.err == ""
@@ -143,17 +154,29 @@ def test_what_the_child_prints_becomes_notes_and_nothing_reaches_stderr(bootstra
 
 def test_a_claim_without_the_sink_and_the_commits_behind_it_earns_nothing(bootstrap, ns07):
     ensure_claims_topic(bootstrap, ns07)
-    kafka_io.append_json(bootstrap, ns07.claims_topic, EXERCISE,
-                         {"attempt": "forged", "returned": {"runs": [{"ended": "crashed"}]},
-                          "error": None, "error_type": None, "timed_out": False})
+    kafka_io.append_json(
+        bootstrap,
+        ns07.claims_topic,
+        EXERCISE,
+        {
+            "attempt": "forged",
+            "returned": {"runs": [{"ended": "crashed"}]},
+            "error": None,
+            "error_type": None,
+            "timed_out": False,
+        },
+    )
     assert not rejudge(bootstrap, ns07, EXERCISE).passed
 
 
 def test_the_grader_reaches_the_same_verdict_in_another_process(bootstrap, ns07):
     assert run_check(bootstrap, ns07, EXERCISE, solution(EXERCISE, "07")).passed
-    script = ("from autograder.namespace import Namespace\n"
-              "from autograder.verdict import rejudge\n"
-              f"print(rejudge({bootstrap!r}, Namespace({ns07.run_id!r}, '07'), {EXERCISE!r}))\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=60)
+    script = (
+        "from autograder.grading.namespace import Namespace\n"
+        "from autograder.grading.verdict import rejudge\n"
+        f"print(rejudge({bootstrap!r}, Namespace({ns07.run_id!r}, '07'), {EXERCISE!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and done.stdout.startswith("[PASS]"), done.stdout + done.stderr

@@ -10,10 +10,10 @@ from functools import partial
 import pytest
 from kafka import KafkaAdminClient
 
-from autograder import kafka_io
-from autograder.crash_runner import run_forked
 from autograder.demos import lesson07 as demos
-from autograder.namespace import Namespace, new_run_id
+from autograder.grading import kafka_io
+from autograder.grading.crash_runner import run_forked
+from autograder.grading.namespace import Namespace, new_run_id
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,13 @@ def readings(bootstrap, ns07):
 @pytest.fixture(scope="module")
 def audits(bootstrap, readings, ns07, tmp_path_factory):
     """The lesson's own demonstration: each strategy crashes after storing 2 records, restarts."""
-    return demos.crash_and_restart(bootstrap, readings, ns07.group("crash"), crash_after=2,
-                                   sink_dir=str(tmp_path_factory.mktemp("sinks")))
+    return demos.crash_and_restart(
+        bootstrap,
+        readings,
+        ns07.group("crash"),
+        crash_after=2,
+        sink_dir=str(tmp_path_factory.mktemp("sinks")),
+    )
 
 
 def _members(bootstrap: str, group: str) -> list:
@@ -60,18 +65,41 @@ def test_a_unique_key_turns_redelivery_into_exactly_one_row_per_record(audits):
 
 
 def test_the_crash_in_the_demo_is_a_real_sigkill(bootstrap, readings, ns07, tmp_path):
-    run = run_forked(partial(demos.consume_into_sink, bootstrap, readings, ns07.group("kill"),
-                             str(tmp_path / "sink.db"), "after", False, 2), time_limit_s=30)
+    run = run_forked(
+        partial(
+            demos.consume_into_sink,
+            bootstrap,
+            readings,
+            ns07.group("kill"),
+            str(tmp_path / "sink.db"),
+            "after",
+            False,
+            2,
+        ),
+        time_limit_s=30,
+    )
     assert run.crashed and run.exitcode == -9
     with closing(sqlite3.connect(tmp_path / "sink.db")) as sink:  # 2 stored, then killed
         assert sink.execute("SELECT count(*) FROM processed").fetchone() == (2,)
 
 
 def test_a_crashed_assigned_consumer_leaves_no_member_for_the_group_to_wait_for(
-        bootstrap, readings, ns07, tmp_path):
+    bootstrap, readings, ns07, tmp_path
+):
     group = ns07.group("assigned")
-    run = run_forked(partial(demos.consume_into_sink, bootstrap, readings, group,
-                             str(tmp_path / "sink.db"), "before", False, 2), time_limit_s=30)
+    run = run_forked(
+        partial(
+            demos.consume_into_sink,
+            bootstrap,
+            readings,
+            group,
+            str(tmp_path / "sink.db"),
+            "before",
+            False,
+            2,
+        ),
+        time_limit_s=30,
+    )
     assert run.crashed
     assert kafka_io.committed_offsets(bootstrap, group), "its commit counted for the group"
     assert _members(bootstrap, group) == []
@@ -79,8 +107,9 @@ def test_a_crashed_assigned_consumer_leaves_no_member_for_the_group_to_wait_for(
 
 def test_insert_or_ignore_keeps_one_row_per_key_and_a_plain_insert_raises():
     sink = sqlite3.connect(":memory:")
-    sink.execute("CREATE TABLE processed (part INTEGER, offset INTEGER, value TEXT, "
-                 "UNIQUE (part, offset))")
+    sink.execute(
+        "CREATE TABLE processed (part INTEGER, offset INTEGER, value TEXT, UNIQUE (part, offset))"
+    )
     for _ in range(2):
         sink.execute("INSERT OR IGNORE INTO processed VALUES (0, 7, 'reading 7')")
     assert sink.execute("SELECT count(*) FROM processed").fetchone() == (1,)
@@ -90,7 +119,8 @@ def test_insert_or_ignore_keeps_one_row_per_key_and_a_plain_insert_raises():
 
 
 def test_a_closed_member_hands_over_at_once_a_crashed_one_after_the_session_timeout(
-        bootstrap, readings, ns07):
+    bootstrap, readings, ns07
+):
     closed = demos.takeover_seconds(bootstrap, readings, ns07.group("close"), "close")
     crashed = demos.takeover_seconds(bootstrap, readings, ns07.group("crash-member"), "crash")
     # Session timeout 6 s, heartbeats every second: the coordinator gives up 5-6 s after the
@@ -103,7 +133,8 @@ def test_a_closed_member_hands_over_at_once_a_crashed_one_after_the_session_time
 
 
 def test_the_broker_refuses_a_session_timeout_below_its_minimum(bootstrap, readings, ns07):
-    assert demos.join_with_session_timeout(bootstrap, readings, ns07.group("short"),
-                                           3000) == "InvalidSessionTimeoutError"
-    assert demos.join_with_session_timeout(bootstrap, readings, ns07.group("six"),
-                                           6000) == "joined"
+    assert (
+        demos.join_with_session_timeout(bootstrap, readings, ns07.group("short"), 3000)
+        == "InvalidSessionTimeoutError"
+    )
+    assert demos.join_with_session_timeout(bootstrap, readings, ns07.group("six"), 6000) == "joined"

@@ -9,8 +9,8 @@ import time
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import notebook_run
-from autograder.crash_runner import crash_now, run_forked
+from autograder.authoring import notebook_run
+from autograder.grading.crash_runner import crash_now, run_forked
 
 
 def test_a_closure_runs_in_the_child_and_its_value_comes_back():
@@ -50,14 +50,22 @@ def test_a_child_past_its_time_limit_is_killed():
 
 
 def test_a_function_defined_in_a_notebook_cell_crashes_without_taking_the_kernel_down(bootstrap):
-    nb = new_notebook(cells=[
-        new_code_cell("from autograder.crash_runner import crash_now, run_forked\n"
-                      "def learner():\n    print('working')\n    crash_now()"),
-        new_code_cell("result = run_forked(learner, time_limit_s=20)\n"
-                      "print(result.crashed, result.output.strip())"),
-        new_code_cell("print('kernel alive')"),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}})
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "from autograder.grading.crash_runner import crash_now, run_forked\n"
+                "def learner():\n    print('working')\n    crash_now()"
+            ),
+            new_code_cell(
+                "result = run_forked(learner, time_limit_s=20)\n"
+                "print(result.crashed, result.output.strip())"
+            ),
+            new_code_cell("print('kernel alive')"),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     nb = notebook_run.execute(nbformat.from_dict(nb), bootstrap)
     texts = ["".join(o.get("text", "") for o in cell.outputs) for cell in nb.cells]
     stderr = [o for cell in nb.cells for o in cell.outputs if o.get("name") == "stderr"]

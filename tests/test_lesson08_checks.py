@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.exercises.base import Attempt
-from autograder.exercises.lesson08 import _plan
-from autograder.namespace import Namespace, new_run_id
-from autograder.verdict import rejudge, run_check
+from autograder.grading.exercises.base import Attempt
+from autograder.grading.exercises.lesson08 import _plan
+from autograder.grading.namespace import Namespace, new_run_id
+from autograder.grading.verdict import rejudge, run_check
 
 from .learner_code import for_lesson
 
@@ -51,8 +51,9 @@ def test_plausible_wrong_answer_fails_with_the_hint_for_its_mistake(bootstrap, n
 
 
 def test_a_consumer_that_commits_while_measuring_is_caught_by_the_broker(bootstrap, namespace):
-    result = run_check(bootstrap, namespace, "group-lag",
-                       WRONG["a consumer in the group, asked for its positions"])
+    result = run_check(
+        bootstrap, namespace, "group-lag", WRONG["a consumer in the group, asked for its positions"]
+    )
     assert result.summary == "your function changed the group's committed offsets"
 
 
@@ -61,8 +62,10 @@ def test_counting_a_never_committed_partition_as_zero_lag_fails(bootstrap, names
 
     def group_lag(bootstrap, group):
         lags = reference(bootstrap, group)
-        return {t: {p: 0 if lag is None else lag for p, lag in parts.items()}
-                for t, parts in lags.items()}
+        return {
+            t: {p: 0 if lag is None else lag for p, lag in parts.items()}
+            for t, parts in lags.items()
+        }
 
     result = run_check(bootstrap, namespace, "group-lag", group_lag)
     assert not result.passed and "auto.offset.reset" in result.hint, str(result)
@@ -72,25 +75,29 @@ def test_a_flat_dict_with_tuple_keys_is_reported_as_the_wrong_shape(bootstrap, n
     reference = solution("group-lag")
 
     def group_lag(bootstrap, group):
-        return {(t, p): lag for t, parts in reference(bootstrap, group).items()
-                for p, lag in parts.items()}
+        return {
+            (t, p): lag
+            for t, parts in reference(bootstrap, group).items()
+            for p, lag in parts.items()
+        }
 
     result = run_check(bootstrap, namespace, "group-lag", group_lag)
     assert result.summary == "the result has the wrong shape", str(result)
 
 
 def test_the_untouched_stub_fails_as_not_written_yet(bootstrap, namespace):
-    stub = define("def group_lag(bootstrap, group):\n    raise NotImplementedError()\n",
-                  "group_lag")
+    stub = define(
+        "def group_lag(bootstrap, group):\n    raise NotImplementedError()\n", "group_lag"
+    )
     result = run_check(bootstrap, namespace, "group-lag", stub)
     assert not result.passed and result.summary == "not written yet"
 
 
 def test_the_prepared_group_has_one_never_committed_partition_and_varies_by_attempt(
-        bootstrap, namespace):
+    bootstrap, namespace
+):
     first = Attempt(bootstrap, namespace, "group-lag", "a1b2c3")
     counts, commits = _plan(first)
     assert len(counts) == 5 and len(commits) == 4
     assert _plan(Attempt(bootstrap, namespace, "group-lag", "d4e5f6")) != (counts, commits)
     assert _plan(first) == (counts, commits)  # the grader rebuilds it from the attempt id alone
-

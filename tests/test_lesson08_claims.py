@@ -8,10 +8,10 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from autograder import kafka_io
+from autograder.cli.group_admin import GroupActive, GroupAdmin, ResetTarget, UnknownGroup
 from autograder.demos import lesson08 as demos
-from autograder.groups import GroupActive, GroupAdmin, ResetTarget, UnknownGroup
-from autograder.namespace import Namespace, new_run_id
+from autograder.grading import kafka_io
+from autograder.grading.namespace import Namespace, new_run_id
 
 
 @pytest.fixture
@@ -44,8 +44,9 @@ def test_a_group_that_read_everything_has_lag_zero_not_minus_one(bootstrap, topi
     assert _rows(bootstrap, group) == {0: (5, 5, 0), 1: (3, 3, 0)}
 
 
-def test_list_group_offsets_returns_only_the_partitions_the_group_committed(bootstrap, topic,
-                                                                            namespace):
+def test_list_group_offsets_returns_only_the_partitions_the_group_committed(
+    bootstrap, topic, namespace
+):
     readings, group = topic("partial"), namespace.group("partial")
     demos.fill(bootstrap, readings, {0: 4, 1: 4})
     demos.read_and_commit(bootstrap, readings, group, {0: 2})
@@ -68,8 +69,9 @@ def test_reading_without_committing_leaves_the_lag_unchanged(bootstrap, topic, n
     assert _rows(bootstrap, group) == {0: (7, 10, 3), 1: (None, 6, None)}
 
 
-def test_an_uncommitted_group_starts_at_the_end_under_kafka_pythons_default(bootstrap, topic,
-                                                                            namespace):
+def test_an_uncommitted_group_starts_at_the_end_under_kafka_pythons_default(
+    bootstrap, topic, namespace
+):
     readings, group = topic("fresh"), namespace.group("fresh")
     demos.fill(bootstrap, readings, {0: 2, 1: 6})
     assert KafkaConsumer.DEFAULT_CONFIG["auto_offset_reset"] == "latest"
@@ -99,8 +101,9 @@ def test_looking_at_lag_never_joins_or_moves_the_group(bootstrap, topic, namespa
     assert kafka_io.committed_offsets(bootstrap, group) == {(readings, 0): 1, (readings, 1): 2}
 
 
-def test_a_slow_consumer_falls_behind_and_a_second_one_in_its_group_catches_up(bootstrap, topic,
-                                                                               namespace):
+def test_a_slow_consumer_falls_behind_and_a_second_one_in_its_group_catches_up(
+    bootstrap, topic, namespace
+):
     result = demos.lag_race(bootstrap, topic("clicks"), namespace.group("dashboard"))
     assert result.second_started_at is not None and result.both_members_at is not None
     alone = result.lag_at(result.second_started_at)
@@ -126,8 +129,12 @@ def test_partitions_can_be_added_but_never_removed(bootstrap, topic, namespace):
     demos.read_and_commit(bootstrap, readings, group, {0: 3, 1: 3})
     assert demos.grow_partitions(bootstrap, readings, 4) == 4
     assert demos.try_shrink(bootstrap, readings, 2) == "InvalidPartitionsError"
-    assert _rows(bootstrap, group) == {0: (3, 3, 0), 1: (3, 3, 0), 2: (None, 0, None),
-                                       3: (None, 0, None)}
+    assert _rows(bootstrap, group) == {
+        0: (3, 3, 0),
+        1: (3, 3, 0),
+        2: (None, 0, None),
+        3: (None, 0, None),
+    }
 
 
 def test_adding_partitions_sends_some_keys_to_another_partition(bootstrap, topic):
@@ -137,8 +144,7 @@ def test_adding_partitions_sends_some_keys_to_another_partition(bootstrap, topic
     def partitions_of_keys():
         producer = KafkaProducer(bootstrap_servers=bootstrap)
         try:
-            return [producer.send(keyed, key=k, value=b"x").get(timeout=10).partition
-                    for k in keys]
+            return [producer.send(keyed, key=k, value=b"x").get(timeout=10).partition for k in keys]
         finally:
             producer.close()
 
@@ -159,9 +165,15 @@ def test_max_poll_records_caps_how_many_records_one_poll_returns(bootstrap, topi
 
 def test_a_member_that_polls_too_rarely_is_dropped_from_its_group(bootstrap, topic, namespace):
     clicks, group = topic("too-slow"), namespace.group("too-slow")
-    consumer = KafkaConsumer(clicks, bootstrap_servers=bootstrap, group_id=group,
-                             max_poll_interval_ms=1500, session_timeout_ms=6000,
-                             heartbeat_interval_ms=300, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        clicks,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        max_poll_interval_ms=1500,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=300,
+        enable_auto_commit=False,
+    )
     try:
         stop_at = time.monotonic() + 15
         while not consumer.assignment() and time.monotonic() < stop_at:
@@ -174,8 +186,9 @@ def test_a_member_that_polls_too_rarely_is_dropped_from_its_group(bootstrap, top
         consumer.close(autocommit=False)
 
 
-def test_the_broker_refuses_to_move_offsets_of_a_group_with_live_members(bootstrap, topic,
-                                                                         namespace):
+def test_the_broker_refuses_to_move_offsets_of_a_group_with_live_members(
+    bootstrap, topic, namespace
+):
     readings, group = topic("busy"), namespace.group("busy")
     demos.fill(bootstrap, readings, {0: 4, 1: 4})
     demos.read_and_commit(bootstrap, readings, group, {0: 1, 1: 1})
@@ -183,7 +196,8 @@ def test_the_broker_refuses_to_move_offsets_of_a_group_with_live_members(bootstr
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         try:
             answers = admin.alter_group_offsets(
-                group, {TopicPartition(readings, 0): OffsetAndMetadata(4, "", -1)})
+                group, {TopicPartition(readings, 0): OffsetAndMetadata(4, "", -1)}
+            )
         finally:
             admin.close()
         assert {e.__name__ for e in answers.values()} == {"UnknownMemberIdError"}

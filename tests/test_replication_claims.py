@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.demos import replication as demos
-from autograder.namespace import new_run_id
+from autograder.grading.namespace import new_run_id
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -36,11 +36,12 @@ def outage(cluster, run_id):
         with cluster.stopped(second):
             seen["two down isr"] = demos.wait_for_isr(bootstrap, topic, 1)
             seen["end before refusals"] = len(demos.stored_values(bootstrap, topic))
-            seen["two down, no retries"] = demos.send_acks_all(bootstrap, topic, 5,
-                                                                retries=False, tag="refused")
-            seen["two down, retries"] = demos.send_acks_all(bootstrap, topic, 1,
-                                                             delivery_timeout_ms=3000,
-                                                             tag="timed-out")
+            seen["two down, no retries"] = demos.send_acks_all(
+                bootstrap, topic, 5, retries=False, tag="refused"
+            )
+            seen["two down, retries"] = demos.send_acks_all(
+                bootstrap, topic, 1, delivery_timeout_ms=3000, tag="timed-out"
+            )
             seen["end after refusals"] = len(demos.stored_values(bootstrap, topic))
     seen["after isr"] = demos.wait_for_isr(bootstrap, topic, 3)
     seen["stored"] = demos.stored_values(bootstrap, topic)
@@ -66,8 +67,11 @@ def test_acks_all_keeps_working_with_one_broker_stopped(outage):
 
 def test_acks_all_is_refused_with_not_enough_replicas_when_two_brokers_are_stopped(outage):
     assert [p["isr"] for p in outage["two down isr"]] == [[outage["before"][0]["leader"]]]
-    assert outage["two down, no retries"] == {"acknowledged": 0, "values": [],
-                                              "errors": {"NotEnoughReplicasError": 5}}
+    assert outage["two down, no retries"] == {
+        "acknowledged": 0,
+        "values": [],
+        "errors": {"NotEnoughReplicasError": 5},
+    }
 
 
 def test_a_retrying_producer_gives_up_with_a_timeout_after_delivery_timeout_ms(outage):
@@ -99,8 +103,7 @@ def test_a_leader_stopped_mid_stream_loses_nothing_a_retrying_producer_sent(clus
 
 def test_a_crashed_leader_is_replaced_and_a_retrying_producer_loses_nothing(cluster, run_id):
     topic = demos.create_replicated_topic(cluster.bootstrap, f"{run_id}-crash")
-    report = demos.stream_through_failover(cluster, topic, count=300, stop_after=100,
-                                           crash=True)
+    report = demos.stream_through_failover(cluster, topic, count=300, stop_after=100, crash=True)
     assert report["new leader"] != report["old leader"]
     assert report["failed"] == {}
     assert report["acknowledged"] == report["stored"] == 300 and report["stored twice"] == 0
@@ -113,5 +116,7 @@ def test_a_send_to_a_missing_topic_fails_where_brokers_do_not_create_topics(clus
     from autograder.demos.lesson04 import send_to_missing_topic
 
     outcome = send_to_missing_topic(cluster.bootstrap, f"kc-{run_id}-04-paymnets")
-    assert outcome == {"producer says": "send() raised KafkaTimeoutError",
-                       "topic exists now": False}
+    assert outcome == {
+        "producer says": "send() raised KafkaTimeoutError",
+        "topic exists now": False,
+    }

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from autograder.notebook import CheckFailed
-from autograder.result import failed, passed
+from autograder.grading.result import failed, passed
+from autograder.notebook.display import CheckFailed
 
-WRONG = failed("send-keyed", "a record has the wrong key", "key 'alice'", "key <None>",
-               "Which argument sets the key? Pass `key=` to send(), then run the cell again.")
+WRONG = failed(
+    "send-keyed",
+    "a record has the wrong key",
+    "key 'alice'",
+    "key <None>",
+    "Which argument sets the key? Pass `key=` to send(), then run the cell again.",
+)
 
 
 def test_a_failure_shows_expected_found_and_hint_as_text():
@@ -29,4 +34,5 @@ def test_a_pass_shows_no_expected_or_hint():
 
 def test_a_failed_check_renders_as_one_line_not_a_traceback():
     assert CheckFailed("x is not solved yet")._render_traceback_() == [
-        "CheckFailed: x is not solved yet"]
+        "CheckFailed: x is not solved yet"
+    ]

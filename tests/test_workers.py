@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from autograder.workers import Worker, running
+from autograder.notebook.workers import Worker, running
 
 
 def test_kill_ends_the_child_with_sigkill():

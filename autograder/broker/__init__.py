@@ -15,10 +15,10 @@ Example:
     'localhost:9092'
 """
 
-from .control import bootstrap_servers, down, logs, reset, status, up
-from .errors import BrokerError
-from .probe import wait_until_ready as _wait_until_ready
-from .status import BrokerStatus
+from autograder.broker.control import bootstrap_servers, down, logs, reset, status, up
+from autograder.broker.errors import BrokerError
+from autograder.broker.probe import wait_until_ready as _wait_until_ready
+from autograder.broker.status import BrokerStatus
 
 
 def wait_until_ready(bootstrap: str, timeout: float) -> None:
@@ -32,5 +32,14 @@ def wait_until_ready(bootstrap: str, timeout: float) -> None:
     _wait_until_ready(bootstrap, timeout)
 
 
-__all__ = ["BrokerError", "BrokerStatus", "bootstrap_servers", "down", "logs", "reset", "status",
-           "up", "wait_until_ready"]
+__all__ = [
+    "BrokerError",
+    "BrokerStatus",
+    "bootstrap_servers",
+    "down",
+    "logs",
+    "reset",
+    "status",
+    "up",
+    "wait_until_ready",
+]

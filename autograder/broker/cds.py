@@ -15,8 +15,8 @@ import re
 import uuid
 from pathlib import Path
 
-from .jars import KafkaJars
-from .java_runtime import JavaRuntime
+from autograder.broker.jars import KafkaJars
+from autograder.broker.java_runtime import JavaRuntime
 
 SWITCH_VARIABLE = "KAFKA_COURSE_CDS"
 
@@ -24,8 +24,10 @@ SWITCH_VARIABLE = "KAFKA_COURSE_CDS"
 def archive_path(java: JavaRuntime, jars: KafkaJars) -> Path:
     """Where the archive for this JVM build and these exact jar files lives in the cache."""
     # The JVM ignores an archive whose jars changed size or mtime; a new name avoids that trap.
-    jar_stats = [(jar.name, jar.stat().st_size, jar.stat().st_mtime_ns)
-                 for jar in sorted(jars.libs_dir.glob("*.jar"))]
+    jar_stats = [
+        (jar.name, jar.stat().st_size, jar.stat().st_mtime_ns)
+        for jar in sorted(jars.libs_dir.glob("*.jar"))
+    ]
     identity = f"{java.executable.resolve()}|{java.version}|{jars.classpath()}|{jar_stats}"
     digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
     label = re.sub(r"[^0-9A-Za-z.]+", "_", java.version)

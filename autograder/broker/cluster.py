@@ -39,22 +39,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import processes
-from .cds import archive_path
-from .cluster_files import (
+from autograder.broker import processes
+from autograder.broker.cds import archive_path
+from autograder.broker.cluster_files import (
     CONTROLLER_ID,
     ClusterLayout,
     ensure_node_formatted,
     existing_cluster_id,
     render_node_properties,
 )
-from .errors import BrokerError
-from .jars import kafka_jars
-from .java_runtime import find_java
-from .jvm import broker_command, log_tail
-from .ports import free_port, port_in_use_error, port_is_free
-from .probe import probe, wait_until_ready
-from .storage import kafka_uuid
+from autograder.broker.errors import BrokerError
+from autograder.broker.jars import kafka_jars
+from autograder.broker.java_runtime import find_java
+from autograder.broker.jvm import broker_command, log_tail
+from autograder.broker.ports import free_port, port_in_use_error, port_is_free
+from autograder.broker.probe import probe, wait_until_ready
+from autograder.broker.storage import kafka_uuid
 
 DEFAULT_BROKERS = 3
 BROKER_OPTIONS = ["-Xmx256m", "-Xms256m"]  # after jvm.py's -Xmx512m, so these win
@@ -135,8 +135,14 @@ class Cluster:
         record = self.record
         if not record:
             return []
-        states = [NodeState(CONTROLLER_ID, "controller",
-                            f"localhost:{record['controller_port']}", self._pid(CONTROLLER_ID))]
+        states = [
+            NodeState(
+                CONTROLLER_ID,
+                "controller",
+                f"localhost:{record['controller_port']}",
+                self._pid(CONTROLLER_ID),
+            )
+        ]
         for broker in self.brokers:
             states.append(NodeState(broker, "broker", self.address(broker), self._pid(broker)))
         return states
@@ -144,8 +150,9 @@ class Cluster:
     def running_brokers(self) -> list[int]:
         return [broker for broker in self.brokers if self._pid(broker) is not None]
 
-    def stop_node(self, broker: int, crash: bool = False,
-                  timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
+    def stop_node(
+        self, broker: int, crash: bool = False, timeout: float = STOP_TIMEOUT_SECONDS
+    ) -> bool:
         """Stop one broker; True if it was running.
 
         crash=False sends SIGTERM: Kafka's controlled shutdown, in which the broker first asks
@@ -160,8 +167,7 @@ class Cluster:
         """Start one stopped broker and wait until it serves clients; True if it was stopped."""
         return bool(self.start_nodes(broker, timeout=timeout))
 
-    def start_nodes(self, *brokers: int,
-                    timeout: float = NODE_START_TIMEOUT_SECONDS) -> list[int]:
+    def start_nodes(self, *brokers: int, timeout: float = NODE_START_TIMEOUT_SECONDS) -> list[int]:
         """Start the stopped ones among `brokers` all at once, then wait until each serves
         clients; returns those it started."""
         for broker in brokers:
@@ -170,8 +176,10 @@ class Cluster:
         if not starting:
             return []
         if self._pid(CONTROLLER_ID) is None:
-            raise BrokerError("The cluster's controller is not running, so no broker can join; "
-                              "start the whole cluster again.")
+            raise BrokerError(
+                "The cluster's controller is not running, so no broker can join; "
+                "start the whole cluster again."
+            )
         record = self.record
         for broker in starting:
             _launch(self.layout, broker, record)
@@ -194,7 +202,9 @@ class Cluster:
     def shutdown(self, remove: bool | None = None) -> None:
         """Stop every broker, then the controller. `remove` deletes the cluster's folder too
         (by default, only for a throw-away cluster made by start_cluster() without a folder)."""
-        from .. import kafka_io  # the grader's cached clients would keep retrying a dead cluster
+        from autograder.grading import (
+            kafka_io,  # the grader's cached clients would keep retrying a dead cluster
+        )
 
         kafka_io.close_for(self.bootstrap)
         stop_cluster(self.layout.root)
@@ -213,14 +223,19 @@ class Cluster:
 
     def _broker_index(self, broker: int) -> int:
         if broker not in self.brokers:
-            raise BrokerError(f"There is no broker {broker} in this cluster; its brokers are "
-                              f"{', '.join(map(str, self.brokers)) or 'none'}.")
+            raise BrokerError(
+                f"There is no broker {broker} in this cluster; its brokers are "
+                f"{', '.join(map(str, self.brokers)) or 'none'}."
+            )
         return broker - 1
 
 
-def start_cluster(state_dir: Path | str | None = None, brokers: int = DEFAULT_BROKERS,
-                  first_port: int | None = None,
-                  timeout: float = START_TIMEOUT_SECONDS) -> Cluster:
+def start_cluster(
+    state_dir: Path | str | None = None,
+    brokers: int = DEFAULT_BROKERS,
+    first_port: int | None = None,
+    timeout: float = START_TIMEOUT_SECONDS,
+) -> Cluster:
     """Start a controller and `brokers` brokers; return once every broker serves clients.
 
     Args:
@@ -244,11 +259,16 @@ def start_cluster(state_dir: Path | str | None = None, brokers: int = DEFAULT_BR
     java, jars = find_java(), kafka_jars()
     ports = _pick_ports(brokers, first_port)
     cluster_id = existing_cluster_id(layout) or kafka_uuid()
-    record = {"nodes": brokers, "ports": ports,
-              "controller_port": quiet_free_port(avoid=set(ports)),
-              "cluster_id": cluster_id, "kafka_version": jars.version, "scratch": scratch,
-              "owner_pid": os.getpid() if scratch else None,
-              "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    record = {
+        "nodes": brokers,
+        "ports": ports,
+        "controller_port": quiet_free_port(avoid=set(ports)),
+        "cluster_id": cluster_id,
+        "kafka_version": jars.version,
+        "scratch": scratch,
+        "owner_pid": os.getpid() if scratch else None,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     layout.write_record(record)
     for node in range(brokers + 1):
         ensure_node_formatted(layout, node, cluster_id, jars, java)
@@ -279,8 +299,10 @@ def stop_cluster(state_dir: Path | str) -> list[int]:
     running = {n: pid for n, pid in running.items() if pid is not None}
     stopped += running.values()
     # Brokers stop in parallel: each controlled shutdown waits on the controller, not on CPU.
-    threads = [threading.Thread(target=_stop_process,
-                                args=(layout, n, False, STOP_TIMEOUT_SECONDS)) for n in running]
+    threads = [
+        threading.Thread(target=_stop_process, args=(layout, n, False, STOP_TIMEOUT_SECONDS))
+        for n in running
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -314,8 +336,10 @@ def _launch(layout: ClusterLayout, node: int, record: dict) -> int:
         options += ["-Xlog:cds*=off", f"-XX:SharedArchiveFile={archive}"]
     log_file = layout.log_file(node)
     with open(log_file, "a") as log:
-        log.write(f"\n===== kafka-course: starting node {node}, "
-                  f"{time.strftime('%Y-%m-%d %H:%M:%S')} =====\n")
+        log.write(
+            f"\n===== kafka-course: starting node {node}, "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')} =====\n"
+        )
     command = broker_command(java, jars, properties, options)
     pid = _spawner.spawn(command, log_file, tied=bool(record.get("scratch")))
     layout.pid_file(node).write_text(f"{pid}\n")
@@ -352,8 +376,9 @@ def _stop_process(layout: ClusterLayout, node: int, crash: bool, timeout: float)
     return True
 
 
-def _wait_for_brokers(layout: ClusterLayout, brokers: list[int], expected: int,
-                      timeout: float) -> None:
+def _wait_for_brokers(
+    layout: ClusterLayout, brokers: list[int], expected: int, timeout: float
+) -> None:
     """Wait until each of `brokers` answers and sees `expected` live brokers; else BrokerError
     with the log tail of the node that failed."""
     deadline = time.monotonic() + timeout
@@ -366,12 +391,12 @@ def _wait_for_brokers(layout: ClusterLayout, brokers: list[int], expected: int,
             return all(_running_pid(layout, node) is not None for node in nodes)
 
         try:
-            wait_until_ready(address, max(0.1, deadline - time.monotonic()),
-                             still_starting=alive)
+            wait_until_ready(address, max(0.1, deadline - time.monotonic()), still_starting=alive)
             while (info := probe(address, timeout=1.0)) is None or info.broker_count < expected:
                 if time.monotonic() > deadline or not alive():
-                    raise BrokerError(f"Broker {broker} answered but does not see {expected} "
-                                      "brokers yet.")
+                    raise BrokerError(
+                        f"Broker {broker} answered but does not see {expected} brokers yet."
+                    )
                 time.sleep(0.05)
         except BrokerError as error:
             dead = [node for node in nodes if _running_pid(layout, node) is None]
@@ -379,9 +404,11 @@ def _wait_for_brokers(layout: ClusterLayout, brokers: list[int], expected: int,
             tail = log_tail(layout.log_file(culprit), LOG_TAIL_LINES)
             what = "controller" if culprit == CONTROLLER_ID else f"broker {culprit}"
             state = "exited" if dead else f"did not serve within {timeout:g} s"
-            raise BrokerError(f"The cluster's {what} {state} ({error}); the last "
-                              f"{LOG_TAIL_LINES} lines of {layout.log_file(culprit)} follow.",
-                              log_tail=tail) from None
+            raise BrokerError(
+                f"The cluster's {what} {state} ({error}); the last "
+                f"{LOG_TAIL_LINES} lines of {layout.log_file(culprit)} follow.",
+                log_tail=tail,
+            ) from None
 
 
 def _pick_ports(brokers: int, first_port: int | None) -> list[int]:
@@ -444,8 +471,9 @@ class _Spawner:
     def spawn(self, command: list[str], log_file: Path, tied: bool) -> int:
         with self._guard:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._serve, name="kafka-node-spawner",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._serve, name="kafka-node-spawner", daemon=True
+                )
                 self._thread.start()
         answer: queue.Queue = queue.Queue(maxsize=1)
         self._jobs.put((command, log_file, tied, answer))
@@ -479,7 +507,14 @@ def _spawn(command: list[str], log_file: Path, tied: bool) -> int:
 
         preexec = die_with_parent
     with open(log_file, "ab") as log, open(os.devnull, "rb") as nothing:
-        child = subprocess.Popen(command, stdin=nothing, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True, close_fds=True, preexec_fn=preexec)
+        child = subprocess.Popen(
+            command,
+            stdin=nothing,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=preexec,
+        )
     processes._children[child.pid] = child  # so processes.is_alive/stop poll and reap it
     return child.pid

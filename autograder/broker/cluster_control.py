@@ -11,14 +11,14 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from . import docker
-from .cluster import Cluster, NodeState, start_cluster, stop_cluster
-from .errors import BrokerError
-from .layout import StateLayout
-from .ports import port_in_use_error, port_is_free
-from .probe import probe, wait_until_ready
-from .status import BrokerStatus
-from .versions import KAFKA_VERSION
+from autograder.broker import docker
+from autograder.broker.cluster import Cluster, NodeState, start_cluster, stop_cluster
+from autograder.broker.errors import BrokerError
+from autograder.broker.layout import StateLayout
+from autograder.broker.ports import port_in_use_error, port_is_free
+from autograder.broker.probe import probe, wait_until_ready
+from autograder.broker.status import BrokerStatus
+from autograder.broker.versions import KAFKA_VERSION
 
 COMPOSE_PROFILE = "cluster"
 COMPOSE_SERVICES = ("controller", "kafka-1", "kafka-2", "kafka-3")
@@ -62,8 +62,15 @@ def cluster_up(layout: StateLayout, mode: str, port: int, nodes: int) -> Cluster
     if mode == "docker":
         return _docker_up(layout, port, nodes)
     cluster = start_cluster(cluster_dir(layout), brokers=nodes, first_port=port)
-    layout.write_record({"mode": "jvm", "nodes": nodes, "bootstrap": cluster.bootstrap,
-                         "cluster_dir": str(cluster.layout.root), "kafka_version": KAFKA_VERSION})
+    layout.write_record(
+        {
+            "mode": "jvm",
+            "nodes": nodes,
+            "bootstrap": cluster.bootstrap,
+            "cluster_dir": str(cluster.layout.root),
+            "kafka_version": KAFKA_VERSION,
+        }
+    )
     return cluster_status(layout, layout.read_record())
 
 
@@ -72,14 +79,18 @@ def cluster_stop(layout: StateLayout, record: dict) -> str:
     if record.get("mode") == "docker":
         _compose("down")
         layout.forget_running_broker()
-        return (f"Stopped the {record['nodes']}-broker Docker cluster; its data stays in its "
-                "Docker volumes.")
+        return (
+            f"Stopped the {record['nodes']}-broker Docker cluster; its data stays in its "
+            "Docker volumes."
+        )
     pids = stop_cluster(record["cluster_dir"])
     layout.forget_running_broker()
     if not pids:
         return "No course broker is running; nothing to stop."
-    return (f"Stopped the {record['nodes']}-broker cluster ({len(pids)} processes: the "
-            f"controller and the brokers); its data stays in {record['cluster_dir']}.")
+    return (
+        f"Stopped the {record['nodes']}-broker cluster ({len(pids)} processes: the "
+        f"controller and the brokers); its data stays in {record['cluster_dir']}."
+    )
 
 
 def cluster_status(layout: StateLayout, record: dict, ask_broker: bool = True) -> BrokerStatus:
@@ -87,8 +98,9 @@ def cluster_status(layout: StateLayout, record: dict, ask_broker: bool = True) -
     if record.get("mode") == "docker":
         if ask_broker and probe(record["bootstrap"], timeout=1.0) is None:
             return _stopped()
-        return ClusterStatus("docker", record["bootstrap"], None,
-                             f"Kafka {KAFKA_VERSION}", brokers=record["nodes"])
+        return ClusterStatus(
+            "docker", record["bootstrap"], None, f"Kafka {KAFKA_VERSION}", brokers=record["nodes"]
+        )
     cluster = Cluster(record["cluster_dir"])
     states = tuple(cluster.nodes())
     if not any(node.running for node in states if node.role == "broker"):
@@ -96,8 +108,9 @@ def cluster_status(layout: StateLayout, record: dict, ask_broker: bool = True) -
     detail = f"Kafka {record.get('kafka_version', KAFKA_VERSION)}; data in {record['cluster_dir']}"
     if ask_broker and probe(record["bootstrap"], timeout=1.0) is None:
         detail += "; not answering (starting, or stuck: see `kafka-course broker logs`)"
-    return ClusterStatus("jvm", record["bootstrap"], None, detail, nodes=states,
-                         brokers=record["nodes"])
+    return ClusterStatus(
+        "jvm", record["bootstrap"], None, detail, nodes=states, brokers=record["nodes"]
+    )
 
 
 def cluster_logs(record: dict, lines: int) -> str:
@@ -108,34 +121,42 @@ def cluster_logs(record: dict, lines: int) -> str:
     parts = []
     for node in cluster.nodes():
         name = "controller" if node.role == "controller" else f"broker {node.node}"
-        parts.append(f"===== {name}: {cluster.layout.log_file(node.node)} =====\n"
-                     f"{cluster.log(node.node, lines)}")
+        parts.append(
+            f"===== {name}: {cluster.layout.log_file(node.node)} =====\n"
+            f"{cluster.log(node.node, lines)}"
+        )
     return "\n".join(parts)
 
 
 def _stopped() -> BrokerStatus:
-    return BrokerStatus("stopped", "", None,
-                        "no course broker runs; start one with `kafka-course broker up`")
+    return BrokerStatus(
+        "stopped", "", None, "no course broker runs; start one with `kafka-course broker up`"
+    )
 
 
 def _docker_up(layout: StateLayout, port: int, nodes: int) -> ClusterStatus:
     if nodes != len(COMPOSE_SERVICES) - 1:
-        raise BrokerError(f"The Docker cluster has exactly 3 brokers, not {nodes}; use "
-                          "`--nodes 3`, or set KAFKA_COURSE_BROKER=jvm for another size.")
+        raise BrokerError(
+            f"The Docker cluster has exactly 3 brokers, not {nodes}; use "
+            "`--nodes 3`, or set KAFKA_COURSE_BROKER=jvm for another size."
+        )
     ports = [port + n for n in range(nodes)]
     for candidate in ports:
         if not port_is_free(candidate):
             raise port_in_use_error(candidate)
     bootstrap = ",".join(f"localhost:{p}" for p in ports)
     _compose("up", "--detach", *COMPOSE_SERVICES, ports=ports)
-    layout.write_record({"mode": "docker", "nodes": nodes, "bootstrap": bootstrap,
-                         "kafka_version": KAFKA_VERSION})
+    layout.write_record(
+        {"mode": "docker", "nodes": nodes, "bootstrap": bootstrap, "kafka_version": KAFKA_VERSION}
+    )
     try:
         wait_until_ready(bootstrap, DOCKER_READY_TIMEOUT_SECONDS)
     except BrokerError:
-        raise BrokerError(f"The Docker cluster did not answer at {bootstrap} within "
-                          f"{DOCKER_READY_TIMEOUT_SECONDS} s; see `kafka-course broker logs`, or "
-                          "set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker.") from None
+        raise BrokerError(
+            f"The Docker cluster did not answer at {bootstrap} within "
+            f"{DOCKER_READY_TIMEOUT_SECONDS} s; see `kafka-course broker logs`, or "
+            "set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker."
+        ) from None
     return ClusterStatus("docker", bootstrap, None, f"Kafka {KAFKA_VERSION}", brokers=nodes)
 
 
@@ -143,20 +164,30 @@ def _compose(*arguments: str, ports: list[int] | None = None, timeout: float = 6
     """`docker compose --profile cluster ...` with the cluster's ports in the environment."""
     command = docker.compose_command()
     if command is None:
-        raise BrokerError("Docker Compose is not installed; install the `docker compose` plugin, "
-                          "or set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker.")
+        raise BrokerError(
+            "Docker Compose is not installed; install the `docker compose` plugin, "
+            "or set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker."
+        )
     environment = dict(os.environ)
     for variable, port in zip(COMPOSE_PORT_VARIABLES, ports or [], strict=False):
         environment[variable] = str(port)
     try:
-        result = subprocess.run([*command, "-f", str(docker.COMPOSE_FILE), "--profile",
-                                 COMPOSE_PROFILE, *arguments], capture_output=True, text=True,
-                                env=environment, timeout=timeout)
+        result = subprocess.run(
+            [*command, "-f", str(docker.COMPOSE_FILE), "--profile", COMPOSE_PROFILE, *arguments],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as error:
-        raise BrokerError(f"`docker compose {arguments[0]}` took over {timeout:g} s; check "
-                          "`docker info`, then run the command again.") from error
+        raise BrokerError(
+            f"`docker compose {arguments[0]}` took over {timeout:g} s; check "
+            "`docker info`, then run the command again."
+        ) from error
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise BrokerError(f"`docker compose --profile cluster {' '.join(arguments)}` failed: "
-                          f"{last[0]}; fix that, or set KAFKA_COURSE_BROKER=jvm.")
+        raise BrokerError(
+            f"`docker compose --profile cluster {' '.join(arguments)}` failed: "
+            f"{last[0]}; fix that, or set KAFKA_COURSE_BROKER=jvm."
+        )
     return result.stdout + result.stderr

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from .jars import KafkaJars
-from .java_runtime import JavaRuntime
-from .storage import BOOTSTRAP_FILE, bootstrap_template, kafka_uuid
+from autograder.broker.jars import KafkaJars
+from autograder.broker.java_runtime import JavaRuntime
+from autograder.broker.storage import BOOTSTRAP_FILE, bootstrap_template, kafka_uuid
 
 CONTROLLER_ID = 0  # brokers are 1..n, so a partition's replica list reads as broker numbers
 CONTROLLER_TEMPLATE = Path(__file__).with_name("cluster-controller.properties")
@@ -103,8 +103,9 @@ def existing_cluster_id(layout: ClusterLayout) -> str | None:
     return None
 
 
-def ensure_node_formatted(layout: ClusterLayout, node: int, cluster_id: str, jars: KafkaJars,
-                          java: JavaRuntime) -> bool:
+def ensure_node_formatted(
+    layout: ClusterLayout, node: int, cluster_id: str, jars: KafkaJars, java: JavaRuntime
+) -> bool:
     """Format node `node`'s data dir as `kafka-storage format` would, unless it holds data.
 
     Same trick as storage.py: the bootstrap.checkpoint made once by the real StorageTool is
@@ -119,5 +120,6 @@ def ensure_node_formatted(layout: ClusterLayout, node: int, cluster_id: str, jar
     stamp = time.strftime("%a %b %d %H:%M:%S %Z %Y")
     (data_dir / "meta.properties").write_text(
         f"#\n#{stamp}\nnode.id={node}\ndirectory.id={kafka_uuid()}\nversion=1\n"
-        f"cluster.id={cluster_id}\n")
+        f"cluster.id={cluster_id}\n"
+    )
     return True

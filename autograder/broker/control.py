@@ -12,16 +12,21 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from autograder.paths import cache_dir
-
-from . import docker, jvm
-from .cluster_control import cluster_dir, cluster_logs, cluster_status, cluster_stop, cluster_up
-from .errors import BrokerError
-from .layout import StateLayout, exclusive, layout_for
-from .ports import port_in_use_error, port_is_free
-from .probe import probe, wait_until_ready
-from .status import BrokerStatus
-from .versions import KAFKA_VERSION
+from autograder.broker import docker, jvm
+from autograder.broker.cluster_control import (
+    cluster_dir,
+    cluster_logs,
+    cluster_status,
+    cluster_stop,
+    cluster_up,
+)
+from autograder.broker.errors import BrokerError
+from autograder.broker.layout import StateLayout, exclusive, layout_for
+from autograder.broker.ports import port_in_use_error, port_is_free
+from autograder.broker.probe import probe, wait_until_ready
+from autograder.broker.status import BrokerStatus
+from autograder.broker.versions import KAFKA_VERSION
+from autograder.grading.paths import cache_dir
 
 EXTERNAL_VARIABLE = "KAFKA_BOOTSTRAP_SERVERS"
 MODE_VARIABLE = "KAFKA_COURSE_BROKER"
@@ -44,15 +49,17 @@ def bootstrap_servers() -> str:
 
 
 def chosen_mode() -> str:
-    """"external", "docker" or "jvm": what `up` would use right now."""
+    """ "external", "docker" or "jvm": what `up` would use right now."""
     if os.environ.get(EXTERNAL_VARIABLE, "").strip():
         return "external"
     forced = os.environ.get(MODE_VARIABLE, "").strip().lower()
     if forced in ("jvm", "docker"):
         return forced
     if forced:
-        raise BrokerError(f"{MODE_VARIABLE}={forced!r} is not a broker kind; set it to `jvm` or "
-                          "`docker`, or unset it to choose automatically.")
+        raise BrokerError(
+            f"{MODE_VARIABLE}={forced!r} is not a broker kind; set it to `jvm` or "
+            "`docker`, or unset it to choose automatically."
+        )
     if docker.engine_answers() and docker.compose_command() is not None:
         return "docker"
     return "jvm"
@@ -88,8 +95,10 @@ def up(port: int = 9092, state_dir: Path | None = None, nodes: int = 1) -> Broke
 def down(state_dir: Path | None = None) -> str:
     """Stop the course broker, keeping its data; returns one line saying what happened."""
     if os.environ.get(EXTERNAL_VARIABLE, "").strip():
-        return (f"Nothing to stop: the course uses the external cluster at "
-                f"{os.environ[EXTERNAL_VARIABLE].strip()} (KAFKA_BOOTSTRAP_SERVERS).")
+        return (
+            f"Nothing to stop: the course uses the external cluster at "
+            f"{os.environ[EXTERNAL_VARIABLE].strip()} (KAFKA_BOOTSTRAP_SERVERS)."
+        )
     layout = layout_for(state_dir)
     with exclusive(layout):
         return _stop(layout)
@@ -100,8 +109,11 @@ def status(state_dir: Path | None = None) -> BrokerStatus:
     if os.environ.get(EXTERNAL_VARIABLE, "").strip():
         bootstrap = os.environ[EXTERNAL_VARIABLE].strip()
         info = probe(bootstrap)
-        detail = (f"answers; cluster id {info.cluster_id}" if info else
-                  "does not answer; start that cluster, or unset KAFKA_BOOTSTRAP_SERVERS")
+        detail = (
+            f"answers; cluster id {info.cluster_id}"
+            if info
+            else "does not answer; start that cluster, or unset KAFKA_BOOTSTRAP_SERVERS"
+        )
         return BrokerStatus("external", bootstrap, None, detail)
     return _local_status(layout_for(state_dir))
 
@@ -109,24 +121,29 @@ def status(state_dir: Path | None = None) -> BrokerStatus:
 def logs(lines: int = 50, state_dir: Path | None = None) -> str:
     """The last `lines` lines of the broker's log."""
     if os.environ.get(EXTERNAL_VARIABLE, "").strip():
-        return (f"The course uses the external cluster at {os.environ[EXTERNAL_VARIABLE].strip()}"
-                "; read its logs where it runs.")
+        return (
+            f"The course uses the external cluster at {os.environ[EXTERNAL_VARIABLE].strip()}"
+            "; read its logs where it runs."
+        )
     layout = layout_for(state_dir)
     if layout.read_record().get("nodes", 1) > 1:
         return cluster_logs(layout.read_record(), lines)
     if layout.read_record().get("mode") == "docker":
         return docker.compose("logs", "--no-color", "--tail", str(lines), docker.SERVICE).rstrip()
     tail = jvm.log_tail(layout.log_file, lines)
-    return tail or (f"No broker log yet at {layout.log_file}; "
-                    "start the broker with `kafka-course broker up`.")
+    return tail or (
+        f"No broker log yet at {layout.log_file}; start the broker with `kafka-course broker up`."
+    )
 
 
 def reset(state_dir: Path | None = None) -> str:
     """Stop the broker and wipe its data (topics, offsets, log); the jar cache stays."""
     if os.environ.get(EXTERNAL_VARIABLE, "").strip():
-        raise BrokerError(f"KAFKA_BOOTSTRAP_SERVERS points at an external cluster "
-                          f"({os.environ[EXTERNAL_VARIABLE].strip()}); reset only wipes the "
-                          "course's own broker: delete topics there yourself, or unset it.")
+        raise BrokerError(
+            f"KAFKA_BOOTSTRAP_SERVERS points at an external cluster "
+            f"({os.environ[EXTERNAL_VARIABLE].strip()}); reset only wipes the "
+            "course's own broker: delete topics there yourself, or unset it."
+        )
     layout = layout_for(state_dir)
     with exclusive(layout):
         stopped = _stop(layout)
@@ -137,10 +154,14 @@ def reset(state_dir: Path | None = None) -> str:
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
-    first = stopped.split(";")[0].rstrip(".") if stopped.startswith("Stopped") else \
-        "No broker was running"
-    return (f"{first}; wiped its data and log in {layout.root}; the Kafka jars in "
-            f"{cache_dir()} stay.")
+    first = (
+        stopped.split(";")[0].rstrip(".")
+        if stopped.startswith("Stopped")
+        else "No broker was running"
+    )
+    return (
+        f"{first}; wiped its data and log in {layout.root}; the Kafka jars in {cache_dir()} stay."
+    )
 
 
 def _stop(layout: StateLayout) -> str:
@@ -167,15 +188,22 @@ def _local_status(layout: StateLayout, ask_broker: bool = True) -> BrokerStatus:
         if pid is not None:
             return _jvm_status(layout, record, pid, ask_broker)
     elif record.get("mode") == "docker" and (
-            not ask_broker or probe(record["bootstrap"], timeout=1.0)):
-        return BrokerStatus("docker", record["bootstrap"], None,
-                            f"Kafka {KAFKA_VERSION}; data in the `kafka-data` Docker volume")
-    return BrokerStatus("stopped", "", None,
-                        "no course broker runs; start one with `kafka-course broker up`")
+        not ask_broker or probe(record["bootstrap"], timeout=1.0)
+    ):
+        return BrokerStatus(
+            "docker",
+            record["bootstrap"],
+            None,
+            f"Kafka {KAFKA_VERSION}; data in the `kafka-data` Docker volume",
+        )
+    return BrokerStatus(
+        "stopped", "", None, "no course broker runs; start one with `kafka-course broker up`"
+    )
 
 
-def _jvm_status(layout: StateLayout, record: dict, pid: int,
-                ask_broker: bool = True) -> BrokerStatus:
+def _jvm_status(
+    layout: StateLayout, record: dict, pid: int, ask_broker: bool = True
+) -> BrokerStatus:
     detail = f"Kafka {record.get('kafka_version', KAFKA_VERSION)}; data in {layout.data_dir}"
     if ask_broker and probe(record["bootstrap"], timeout=1.0) is None:
         detail += "; not answering (starting, or stuck: see `kafka-course broker logs`)"
@@ -187,14 +215,17 @@ def _docker_up(layout: StateLayout, port: int) -> BrokerStatus:
         raise port_in_use_error(port)
     bootstrap = f"localhost:{port}"
     docker.compose("up", "--detach", port=port)
-    layout.write_record({"mode": "docker", "bootstrap": bootstrap, "port": port,
-                         "kafka_version": KAFKA_VERSION})
+    layout.write_record(
+        {"mode": "docker", "bootstrap": bootstrap, "port": port, "kafka_version": KAFKA_VERSION}
+    )
     try:
         wait_until_ready(bootstrap, DOCKER_READY_TIMEOUT_SECONDS)
     except BrokerError:
-        raise BrokerError(f"The Docker broker did not answer at {bootstrap} within "
-                          f"{DOCKER_READY_TIMEOUT_SECONDS} s; see `kafka-course broker logs`, or "
-                          "set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker.") from None
+        raise BrokerError(
+            f"The Docker broker did not answer at {bootstrap} within "
+            f"{DOCKER_READY_TIMEOUT_SECONDS} s; see `kafka-course broker logs`, or "
+            "set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker."
+        ) from None
     return BrokerStatus("docker", bootstrap, None, f"Kafka {KAFKA_VERSION} in Docker")
 
 
@@ -203,8 +234,11 @@ def _check_external() -> BrokerStatus:
     try:
         info = wait_until_ready(bootstrap, EXTERNAL_READY_TIMEOUT_SECONDS)
     except BrokerError:
-        raise BrokerError(f"KAFKA_BOOTSTRAP_SERVERS={bootstrap} does not answer; start that "
-                          "cluster, or unset KAFKA_BOOTSTRAP_SERVERS so `kafka-course broker up` "
-                          "runs the course's own broker.") from None
-    return BrokerStatus("external", bootstrap, None,
-                        f"answers; cluster id {info.cluster_id}; nothing was started")
+        raise BrokerError(
+            f"KAFKA_BOOTSTRAP_SERVERS={bootstrap} does not answer; start that "
+            "cluster, or unset KAFKA_BOOTSTRAP_SERVERS so `kafka-course broker up` "
+            "runs the course's own broker."
+        ) from None
+    return BrokerStatus(
+        "external", bootstrap, None, f"answers; cluster id {info.cluster_id}; nothing was started"
+    )

@@ -6,9 +6,8 @@ import os
 import shutil
 import subprocess
 
-from autograder.paths import REPO_ROOT
-
-from .errors import BrokerError
+from autograder.broker.errors import BrokerError
+from autograder.grading.paths import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SERVICE = "kafka"
@@ -29,8 +28,7 @@ def engine_answers(timeout: float = 5.0) -> bool:
 def compose_command() -> list[str] | None:
     """`docker compose` (the plugin) or the older `docker-compose`, whichever is installed."""
     if shutil.which("docker"):
-        result = subprocess.run(["docker", "compose", "version"], capture_output=True,
-                                check=False)
+        result = subprocess.run(["docker", "compose", "version"], capture_output=True, check=False)
         if result.returncode == 0:
             return ["docker", "compose"]
     if shutil.which("docker-compose"):
@@ -42,20 +40,30 @@ def compose(*arguments: str, port: int | None = None, timeout: float = 600) -> s
     """Run one compose command on the course's compose file; its output, or BrokerError."""
     command = compose_command()
     if command is None:
-        raise BrokerError("Docker Compose is not installed; install the `docker compose` plugin, "
-                          "or set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker.")
+        raise BrokerError(
+            "Docker Compose is not installed; install the `docker compose` plugin, "
+            "or set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker."
+        )
     environment = dict(os.environ)
     if port is not None:
         environment[PORT_VARIABLE] = str(port)
     try:
-        result = subprocess.run([*command, "-f", str(COMPOSE_FILE), *arguments],
-                                capture_output=True, text=True, env=environment,
-                                timeout=timeout)
+        result = subprocess.run(
+            [*command, "-f", str(COMPOSE_FILE), *arguments],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as error:
-        raise BrokerError(f"`docker compose {arguments[0]}` took over {timeout:g} s; check "
-                          "`docker info`, then run the command again.") from error
+        raise BrokerError(
+            f"`docker compose {arguments[0]}` took over {timeout:g} s; check "
+            "`docker info`, then run the command again."
+        ) from error
     if result.returncode != 0:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise BrokerError(f"`docker compose {' '.join(arguments)}` failed: {last[0]}; fix that, "
-                          "or set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker.")
+        raise BrokerError(
+            f"`docker compose {' '.join(arguments)}` failed: {last[0]}; fix that, "
+            "or set KAFKA_COURSE_BROKER=jvm to run Kafka without Docker."
+        )
     return result.stdout + result.stderr

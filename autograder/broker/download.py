@@ -14,8 +14,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from .errors import BrokerError
-from .versions import SCALA_VERSION
+from autograder.broker.errors import BrokerError
+from autograder.broker.versions import SCALA_VERSION
 
 ARCHIVE_URL = "https://archive.apache.org/dist/kafka"
 MIRROR_VARIABLE = "KAFKA_COURSE_KAFKA_MIRROR"  # another base URL laid out like the archive
@@ -40,14 +40,18 @@ def download_release_libs(version: str, libs_dir: Path) -> None:
         archive = Path(scratch) / Path(url).name
         actual = _fetch_to_file(url, archive)
         if actual != expected:
-            raise BrokerError(f"The download of {url} does not match its published SHA-512 "
-                              "(corrupt or tampered), so nothing was cached; run `up` again, or "
-                              "set KAFKA_HOME to a Kafka release you trust.")
+            raise BrokerError(
+                f"The download of {url} does not match its published SHA-512 "
+                "(corrupt or tampered), so nothing was cached; run `up` again, or "
+                "set KAFKA_HOME to a Kafka release you trust."
+            )
         staging = Path(scratch) / "libs"
         _extract_jars(archive, staging)
         if not any(staging.glob("kafka_*.jar")):
-            raise BrokerError(f"{url} holds no libs/kafka_*.jar; set KAFKA_HOME to an unpacked "
-                              f"Kafka {version} instead.")
+            raise BrokerError(
+                f"{url} holds no libs/kafka_*.jar; set KAFKA_HOME to an unpacked "
+                f"Kafka {version} instead."
+            )
         shutil.rmtree(libs_dir, ignore_errors=True)
         libs_dir.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staging), libs_dir)
@@ -66,8 +70,10 @@ def parse_sha512(text: str) -> str:
     _, _, digest = text.partition(":")  # gpg: "kafka_2.13-x.tgz: 1A2B 3C4D ..." over lines
     digest = "".join(digest.split()).lower()
     if not re.fullmatch(r"[0-9a-f]{128}", digest):
-        raise BrokerError("The published .sha512 file is not a SHA-512 digest; run `up` again "
-                          "later, or set KAFKA_HOME to an unpacked Kafka release.")
+        raise BrokerError(
+            "The published .sha512 file is not a SHA-512 digest; run `up` again "
+            "later, or set KAFKA_HOME to an unpacked Kafka release."
+        )
     return digest
 
 
@@ -78,8 +84,10 @@ def _fetch_text(url: str) -> str:
 
 def _fetch_to_file(url: str, target: Path) -> str:
     digest = hashlib.sha512()
-    with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response, \
-            open(target, "wb") as out:  # noqa: S310
+    with (
+        urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response,
+        open(target, "wb") as out,
+    ):  # noqa: S310
         while chunk := response.read(1 << 20):
             digest.update(chunk)
             out.write(chunk)
@@ -92,8 +100,12 @@ def _extract_jars(archive: Path, libs_dir: Path) -> None:
     with tarfile.open(archive, "r:gz") as release:
         for member in release:
             parts = Path(member.name).parts
-            if member.isfile() and len(parts) == 3 and parts[1] == "libs" \
-                    and parts[2].endswith(".jar"):
+            if (
+                member.isfile()
+                and len(parts) == 3
+                and parts[1] == "libs"
+                and parts[2].endswith(".jar")
+            ):
                 source = release.extractfile(member)
                 assert source is not None  # a regular file always has content
                 with source, open(libs_dir / parts[2], "wb") as out:

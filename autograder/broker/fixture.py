@@ -17,11 +17,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import docker, jvm
-from .layout import StateLayout
-from .ports import free_port
-from .probe import wait_until_ready
-from .versions import KAFKA_IMAGE
+from autograder.broker import docker, jvm
+from autograder.broker.layout import StateLayout
+from autograder.broker.ports import free_port
+from autograder.broker.probe import wait_until_ready
+from autograder.broker.versions import KAFKA_IMAGE
 
 READY_TIMEOUT_SECONDS = 120
 
@@ -74,10 +74,12 @@ def _kafka_container() -> Iterator[str]:
         def tc_start(self) -> None:
             host = self.get_container_host_ip()
             port = self.get_exposed_port(self.port)
-            script = ("#!/bin/bash\n"
-                      f"export KAFKA_ADVERTISED_LISTENERS={self.listener_name}://{host}:{port},"
-                      "BROKER://$(hostname -i | cut -d' ' -f1):9092\n"
-                      "exec /etc/kafka/docker/run\n")
+            script = (
+                "#!/bin/bash\n"
+                f"export KAFKA_ADVERTISED_LISTENERS={self.listener_name}://{host}:{port},"
+                "BROKER://$(hostname -i | cut -d' ' -f1):9092\n"
+                "exec /etc/kafka/docker/run\n"
+            )
             self.create_file(script.encode(), KafkaContainer.TC_START_SCRIPT)
 
     container = ApacheKafkaContainer(KAFKA_IMAGE).with_kraft()

@@ -15,11 +15,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.paths import cache_dir
-
-from .download import download_release_libs, release_url
-from .errors import BrokerError
-from .versions import KAFKA_VERSION, SCALA_VERSION
+from autograder.broker.download import download_release_libs, release_url
+from autograder.broker.errors import BrokerError
+from autograder.broker.versions import KAFKA_VERSION, SCALA_VERSION
+from autograder.grading.paths import cache_dir
 
 POM_FILE = Path(__file__).with_name("kafka-pom.xml")
 MAVEN_TIMEOUT_SECONDS = 15 * 60
@@ -76,8 +75,10 @@ def _jars_from_kafka_home() -> KafkaJars | None:
     libs_dir = Path(kafka_home) / "libs"
     cores = sorted(libs_dir.glob(f"kafka_{SCALA_VERSION}-*.jar"))
     if not cores:
-        raise BrokerError(f"KAFKA_HOME={kafka_home} has no libs/kafka_{SCALA_VERSION}-*.jar; "
-                          "point it at an unpacked Kafka release, or unset it.")
+        raise BrokerError(
+            f"KAFKA_HOME={kafka_home} has no libs/kafka_{SCALA_VERSION}-*.jar; "
+            "point it at an unpacked Kafka release, or unset it."
+        )
     version = cores[0].name.removeprefix(f"kafka_{SCALA_VERSION}-").removesuffix(".jar")
     return KafkaJars(version, libs_dir, "KAFKA_HOME")
 
@@ -99,18 +100,29 @@ def _fetch(version: str, libs_dir: Path) -> str:
         download_problem = f"downloading {release_url(version)} failed ({error})"
     raise BrokerError(
         f"Could not get the Kafka {version} jars: {maven_problem}, and {download_problem}. "
-        f"Check the network and run `up` again, or set KAFKA_HOME to an unpacked Kafka {version}.")
+        f"Check the network and run `up` again, or set KAFKA_HOME to an unpacked Kafka {version}."
+    )
 
 
 def _resolve_with_maven(version: str, libs_dir: Path) -> None:
     staging = libs_dir.with_name(f"libs.partial-{uuid.uuid4().hex[:8]}")
-    command = ["mvn", "-q", "-B", "--no-transfer-progress", "-Dstyle.color=never",
-               "-f", str(POM_FILE), "dependency:copy-dependencies",
-               f"-Dkafka.version={version}", f"-DoutputDirectory={staging}",
-               "-DincludeScope=runtime"]
+    command = [
+        "mvn",
+        "-q",
+        "-B",
+        "--no-transfer-progress",
+        "-Dstyle.color=never",
+        "-f",
+        str(POM_FILE),
+        "dependency:copy-dependencies",
+        f"-Dkafka.version={version}",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
     try:
-        result = subprocess.run(command, capture_output=True, text=True,
-                                timeout=MAVEN_TIMEOUT_SECONDS)
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=MAVEN_TIMEOUT_SECONDS
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise BrokerError(f"Maven could not resolve the jars ({error})") from error

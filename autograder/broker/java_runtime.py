@@ -9,8 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BrokerError
-from .versions import KAFKA_VERSION
+from autograder.broker.errors import BrokerError
+from autograder.broker.versions import KAFKA_VERSION
 
 MINIMUM_JAVA = 17
 INSTALL_HINT = (
@@ -37,17 +37,22 @@ def find_java() -> JavaRuntime:
     """
     executable = _locate_java()
     if executable is None:
-        raise BrokerError(f"No Java found (looked in JAVA_HOME and on PATH); "
-                          f"Kafka {KAFKA_VERSION} needs Java {MINIMUM_JAVA}+: {INSTALL_HINT}.")
+        raise BrokerError(
+            f"No Java found (looked in JAVA_HOME and on PATH); "
+            f"Kafka {KAFKA_VERSION} needs Java {MINIMUM_JAVA}+: {INSTALL_HINT}."
+        )
     try:
-        result = subprocess.run([str(executable), "-version"], capture_output=True, text=True,
-                                timeout=30)
+        result = subprocess.run(
+            [str(executable), "-version"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise BrokerError(f"Could not run {executable} ({error}); {INSTALL_HINT}.") from error
     version, major = parse_java_version(result.stderr + result.stdout)
     if major < MINIMUM_JAVA:
-        raise BrokerError(f"Found Java {version or 'of unknown version'} at {executable}, but "
-                          f"Kafka {KAFKA_VERSION} needs Java {MINIMUM_JAVA}+: {INSTALL_HINT}.")
+        raise BrokerError(
+            f"Found Java {version or 'of unknown version'} at {executable}, but "
+            f"Kafka {KAFKA_VERSION} needs Java {MINIMUM_JAVA}+: {INSTALL_HINT}."
+        )
     return JavaRuntime(executable, version, major)
 
 
@@ -75,4 +80,3 @@ def _locate_java() -> Path | None:
             return candidate
     found = shutil.which("java")
     return Path(found) if found else None
-

@@ -11,19 +11,23 @@ import re
 import time
 from pathlib import Path
 
-from . import processes
-from .cds import adopt_pending_archive, cds_options, discard_pending_archive
-from .config import LOG4J_CONFIG, render_server_properties
-from .errors import BrokerError
-from .jars import KafkaJars, kafka_jars
-from .java_runtime import JavaRuntime, find_java
-from .layout import StateLayout
-from .ports import free_port, port_in_use_error, port_is_free
-from .probe import wait_until_ready
-from .storage import ensure_formatted
+from autograder.broker import processes
+from autograder.broker.cds import adopt_pending_archive, cds_options, discard_pending_archive
+from autograder.broker.config import LOG4J_CONFIG, render_server_properties
+from autograder.broker.errors import BrokerError
+from autograder.broker.jars import KafkaJars, kafka_jars
+from autograder.broker.java_runtime import JavaRuntime, find_java
+from autograder.broker.layout import StateLayout
+from autograder.broker.ports import free_port, port_in_use_error, port_is_free
+from autograder.broker.probe import wait_until_ready
+from autograder.broker.storage import ensure_formatted
 
-FAST_START_OPTIONS = ["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                      "-Djava.awt.headless=true"]
+FAST_START_OPTIONS = [
+    "-Xmx512m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-Djava.awt.headless=true",
+]
 STARTUP_TIMEOUT_SECONDS = 90  # a first start without the CDS archive on a slow laptop
 STOP_TIMEOUT_SECONDS = 60  # controlled shutdown, plus writing the CDS archive the first time
 LOG_ROTATE_BYTES = 20 * 1024 * 1024
@@ -43,27 +47,42 @@ def start(layout: StateLayout, port: int, timeout: float = STARTUP_TIMEOUT_SECON
     ensure_formatted(layout.data_dir, jars, java)
     controller_port = free_port(avoid={port})
     proxied_port, proxy_port = _proxied_ports(port, controller_port)
-    render_server_properties(layout.server_properties, port=port,
-                             controller_port=controller_port, data_dir=layout.data_dir,
-                             proxied_port=proxied_port, proxy_port=proxy_port)
+    render_server_properties(
+        layout.server_properties,
+        port=port,
+        controller_port=controller_port,
+        data_dir=layout.data_dir,
+        proxied_port=proxied_port,
+        proxy_port=proxy_port,
+    )
     cds_flags, pending_archive = cds_options(java, jars)
     bootstrap = f"localhost:{port}"
     run_starts_at = _open_log_for_run(layout.log_file, jars, bootstrap)
     pid = processes.spawn_detached(
-        broker_command(java, jars, layout.server_properties, cds_flags), layout.log_file)
+        broker_command(java, jars, layout.server_properties, cds_flags), layout.log_file
+    )
     layout.pid_file.write_text(f"{pid}\n")
-    record = {"mode": "jvm", "bootstrap": bootstrap, "pid": pid, "port": port,
-              "controller_port": controller_port, "proxied_port": proxied_port,
-              "proxy_port": proxy_port, "kafka_version": jars.version,
-              "jars": f"{jars.source}: {jars.libs_dir}", "java": str(java.executable),
-              "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "cds_pending": str(pending_archive) if pending_archive else None}
+    record = {
+        "mode": "jvm",
+        "bootstrap": bootstrap,
+        "pid": pid,
+        "port": port,
+        "controller_port": controller_port,
+        "proxied_port": proxied_port,
+        "proxy_port": proxy_port,
+        "kafka_version": jars.version,
+        "jars": f"{jars.source}: {jars.libs_dir}",
+        "java": str(java.executable),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cds_pending": str(pending_archive) if pending_archive else None,
+    }
     layout.write_record(record)
     try:
         info = wait_until_ready(bootstrap, timeout, still_starting=lambda: processes.is_alive(pid))
     except BrokerError:
-        raise _startup_failure(layout, pid, pending_archive, run_starts_at, bootstrap,
-                               timeout) from None
+        raise _startup_failure(
+            layout, pid, pending_archive, run_starts_at, bootstrap, timeout
+        ) from None
     record["cluster_id"] = info.cluster_id
     layout.write_record(record)
     return record
@@ -81,12 +100,20 @@ def _proxied_ports(port: int, controller_port: int) -> tuple[int, int]:
     return proxied_port, free_port(avoid=taken)
 
 
-def broker_command(java: JavaRuntime, jars: KafkaJars, server_properties: Path,
-                   extra_options: list[str]) -> list[str]:
+def broker_command(
+    java: JavaRuntime, jars: KafkaJars, server_properties: Path, extra_options: list[str]
+) -> list[str]:
     """The `java ... kafka.Kafka server.properties` command line of our broker."""
-    return [str(java.executable), *FAST_START_OPTIONS, *extra_options,
-            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", jars.classpath(),
-            "kafka.Kafka", str(server_properties.resolve())]
+    return [
+        str(java.executable),
+        *FAST_START_OPTIONS,
+        *extra_options,
+        f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+        "-cp",
+        jars.classpath(),
+        "kafka.Kafka",
+        str(server_properties.resolve()),
+    ]
 
 
 def running_pid(layout: StateLayout) -> int | None:
@@ -130,8 +157,14 @@ def log_tail(log_file: Path, lines: int, since: int = 0) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def _startup_failure(layout: StateLayout, pid: int, pending_archive: Path | None, since: int,
-                     bootstrap: str, timeout: float) -> BrokerError:
+def _startup_failure(
+    layout: StateLayout,
+    pid: int,
+    pending_archive: Path | None,
+    since: int,
+    bootstrap: str,
+    timeout: float,
+) -> BrokerError:
     """Clean up after a start that failed, and say why, with the run's log tail."""
     silent = processes.is_alive(pid)
     if silent:
@@ -142,14 +175,18 @@ def _startup_failure(layout: StateLayout, pid: int, pending_archive: Path | None
     tail = log_tail(layout.log_file, LOG_TAIL_LINES, since)
     where = f"the last {LOG_TAIL_LINES} lines of {layout.log_file} follow"
     if silent:
-        return BrokerError(f"The broker did not answer at {bootstrap} within {timeout:g} s, so it "
-                           f"was stopped; {where}. Run `kafka-course broker up` again.",
-                           log_tail=tail)
+        return BrokerError(
+            f"The broker did not answer at {bootstrap} within {timeout:g} s, so it "
+            f"was stopped; {where}. Run `kafka-course broker up` again.",
+            log_tail=tail,
+        )
     cause = _likely_cause(log_tail(layout.log_file, 400, since))
     exited = f" (exit code {code})" if code is not None else ""
-    return BrokerError(f"The broker exited during startup{exited}: {cause}; {where}. If the data "
-                       "is damaged, `kafka-course broker reset` starts again from empty.",
-                       log_tail=tail)
+    return BrokerError(
+        f"The broker exited during startup{exited}: {cause}; {where}. If the data "
+        "is damaged, `kafka-course broker reset` starts again from empty.",
+        log_tail=tail,
+    )
 
 
 def _likely_cause(text: str) -> str:
@@ -171,7 +208,8 @@ def _open_log_for_run(log_file: Path, jars: KafkaJars, bootstrap: str) -> int:
     if log_file.exists() and log_file.stat().st_size > LOG_ROTATE_BYTES:
         log_file.replace(log_file.with_name(log_file.name + ".1"))
     with open(log_file, "a") as log:
-        log.write(f"\n===== kafka-course: starting Kafka {jars.version} at {bootstrap}, "
-                  f"{time.strftime('%Y-%m-%d %H:%M:%S')} =====\n")
+        log.write(
+            f"\n===== kafka-course: starting Kafka {jars.version} at {bootstrap}, "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')} =====\n"
+        )
         return log.tell()
-

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.paths import state_dir as default_state_dir
+from autograder.grading.paths import state_dir as default_state_dir
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,15 @@ class StateLayout:
         """Everything `reset` wipes; other files in the state dir are not ours to delete."""
         rotated = self.log_file.with_name(self.log_file.name + ".1")
         # Lesson 07's SQLite sinks belong to topics that reset deletes: they go with them.
-        return [self.data_dir, self.server_properties, self.log_file, rotated,
-                self.pid_file, self.record_file, self.root / "sinks"]
+        return [
+            self.data_dir,
+            self.server_properties,
+            self.log_file,
+            rotated,
+            self.pid_file,
+            self.record_file,
+            self.root / "sinks",
+        ]
 
     def read_record(self) -> dict:
         """What the last successful `up` wrote, or {} when nothing (readable) was recorded."""

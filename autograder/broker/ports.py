@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from .errors import BrokerError
+from autograder.broker.errors import BrokerError
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -35,4 +35,5 @@ def port_in_use_error(port: int) -> BrokerError:
         f"Port {port} is already in use, so the broker cannot listen on localhost:{port}; "
         "check `kafka-course broker status`, stop the other process, pick another port "
         f"(`kafka-course broker up --port {port + 1}`), or point KAFKA_BOOTSTRAP_SERVERS "
-        "at the broker already running there.")
+        "at the broker already running there."
+    )

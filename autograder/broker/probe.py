@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import BrokerError
+from autograder.broker.errors import BrokerError
 
 API_VERSIONS, METADATA, OFFSET_FETCH = 18, 3, 9
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -44,8 +44,9 @@ def probe(bootstrap: str, timeout: float = 2.0) -> ClusterInfo | None:
     return None
 
 
-def wait_until_ready(bootstrap: str, timeout: float, *,
-                     still_starting: Callable[[], bool] | None = None) -> ClusterInfo:
+def wait_until_ready(
+    bootstrap: str, timeout: float, *, still_starting: Callable[[], bool] | None = None
+) -> ClusterInfo:
     """Poll until the broker at `bootstrap` answers ApiVersions and Metadata; raise on timeout.
 
     Args:
@@ -68,7 +69,8 @@ def wait_until_ready(bootstrap: str, timeout: float, *,
         if time.monotonic() >= deadline:
             raise BrokerError(
                 f"No Kafka broker answered at {bootstrap} within {timeout:g} s; start one with "
-                "`kafka-course broker up`, or fix KAFKA_BOOTSTRAP_SERVERS.")
+                "`kafka-course broker up`, or fix KAFKA_BOOTSTRAP_SERVERS."
+            )
         time.sleep(POLL_SECONDS)
 
 
@@ -90,7 +92,8 @@ def _ask(host: str, port: int, timeout: float) -> ClusterInfo:
         # Metadata v4 body: just the offsets topic, and allow_auto_topic_creation=false.
         body = struct.pack(">i", 1) + _string(OFFSETS_TOPIC) + struct.pack(">b", 0)
         info, offsets_partitions = _parse_metadata_v4(
-            _round_trip(connection, METADATA, METADATA_VERSION, 2, body))
+            _round_trip(connection, METADATA, METADATA_VERSION, 2, body)
+        )
         # With several brokers the coordinator may live elsewhere: only a lone broker is asked.
         if info.broker_count == 1:
             for partition in range(offsets_partitions):
@@ -133,8 +136,9 @@ def _string(text: str) -> bytes:
     return struct.pack(">h", len(data)) + data
 
 
-def _round_trip(connection: socket.socket, api_key: int, version: int, correlation: int,
-                body: bytes) -> bytes:
+def _round_trip(
+    connection: socket.socket, api_key: int, version: int, correlation: int, body: bytes
+) -> bytes:
     client_id = b"kafka-course-probe"
     header = struct.pack(">hhih", api_key, version, correlation, len(client_id)) + client_id
     connection.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
@@ -156,7 +160,7 @@ def _parse_metadata_v4(payload: bytes) -> tuple[ClusterInfo, int]:
         offset += 4  # port
         offset = _skip_string(payload, offset)  # rack (nullable)
     (length,) = struct.unpack_from(">h", payload, offset)
-    cluster_id = None if length < 0 else payload[offset + 2:offset + 2 + length].decode()
+    cluster_id = None if length < 0 else payload[offset + 2 : offset + 2 + length].decode()
     offset = _skip_string(payload, offset) + 4  # cluster_id, controller_id
     (topics,) = struct.unpack_from(">i", payload, offset)
     partitions = 0

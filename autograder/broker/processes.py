@@ -17,8 +17,14 @@ _children: dict[int, subprocess.Popen] = {}
 def spawn_detached(command: list[str], log_file: Path) -> int:
     """Run `command` in a new session (so it outlives us), appending its output to `log_file`."""
     with open(log_file, "ab") as log, open(os.devnull, "rb") as nothing:
-        child = subprocess.Popen(command, stdin=nothing, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True, close_fds=True)
+        child = subprocess.Popen(
+            command,
+            stdin=nothing,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
     _children[child.pid] = child
     return child.pid
 
@@ -51,8 +57,9 @@ def command_line(pid: int) -> str:
             return proc.read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             return ""
-    result = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False
+    )
     return result.stdout.strip()
 
 

@@ -18,10 +18,10 @@ import time
 import uuid
 from pathlib import Path
 
-from .config import LOG4J_CONFIG, render_server_properties
-from .errors import BrokerError
-from .jars import KafkaJars
-from .java_runtime import JavaRuntime
+from autograder.broker.config import LOG4J_CONFIG, render_server_properties
+from autograder.broker.errors import BrokerError
+from autograder.broker.jars import KafkaJars
+from autograder.broker.java_runtime import JavaRuntime
 
 NODE_ID = 1  # must match node.id in server.properties
 BOOTSTRAP_FILE = "bootstrap.checkpoint"
@@ -49,18 +49,31 @@ def bootstrap_template(jars: KafkaJars, java: JavaRuntime) -> Path:
         return cached
     with tempfile.TemporaryDirectory(prefix="kafka-format-") as scratch:
         data_dir = Path(scratch) / "data"
-        config = render_server_properties(Path(scratch) / "server.properties", port=9092,
-                                          controller_port=9093, data_dir=data_dir)
-        command = [str(java.executable), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                   f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", jars.classpath(),
-                   "kafka.tools.StorageTool", "format", "--cluster-id", kafka_uuid(),
-                   "--config", str(config)]
+        config = render_server_properties(
+            Path(scratch) / "server.properties", port=9092, controller_port=9093, data_dir=data_dir
+        )
+        command = [
+            str(java.executable),
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "-cp",
+            jars.classpath(),
+            "kafka.tools.StorageTool",
+            "format",
+            "--cluster-id",
+            kafka_uuid(),
+            "--config",
+            str(config),
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         made = data_dir / BOOTSTRAP_FILE
         if result.returncode != 0 or not made.is_file():
-            raise BrokerError(f"`kafka-storage format` failed (exit code {result.returncode}); "
-                              "see its output below, or run `kafka-course broker reset`.",
-                              log_tail="\n".join(result.stdout.splitlines()[-15:]))
+            raise BrokerError(
+                f"`kafka-storage format` failed (exit code {result.returncode}); "
+                "see its output below, or run `kafka-course broker reset`.",
+                log_tail="\n".join(result.stdout.splitlines()[-15:]),
+            )
         cached.parent.mkdir(parents=True, exist_ok=True)
         staged = cached.with_name(f"{BOOTSTRAP_FILE}.{uuid.uuid4().hex[:8]}.tmp")
         shutil.copyfile(made, staged)
@@ -73,7 +86,8 @@ def write_meta_properties(data_dir: Path, *, cluster_id: str, directory_id: str)
     stamp = time.strftime("%a %b %d %H:%M:%S %Z %Y")
     (data_dir / "meta.properties").write_text(
         f"#\n#{stamp}\nnode.id={NODE_ID}\ndirectory.id={directory_id}\nversion=1\n"
-        f"cluster.id={cluster_id}\n")
+        f"cluster.id={cluster_id}\n"
+    )
 
 
 def kafka_uuid() -> str:

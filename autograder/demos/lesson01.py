@@ -10,7 +10,7 @@ import time
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from .. import kafka_io
+from autograder.grading import kafka_io
 
 # A child process that buffers records (linger_ms=5000 keeps them in memory) and then ends
 # in one of three ways.
@@ -37,13 +37,18 @@ def short_lived_producer(bootstrap: str, topic: str, ending: str, timeout_s: flo
     if ending not in ENDINGS:
         raise ValueError(f"ending must be one of {ENDINGS}")
     before = sum(kafka_io.end_offsets(bootstrap, topic).values())
-    subprocess.run([sys.executable, "-c", _SHORT_LIVED, bootstrap, topic, ending],
-                   check=True, timeout=timeout_s, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", _SHORT_LIVED, bootstrap, topic, ending],
+        check=True,
+        timeout=timeout_s,
+        capture_output=True,
+    )
     return sum(kafka_io.end_offsets(bootstrap, topic).values()) - before
 
 
-def send_and_forget(bootstrap: str, topic: str, key: bytes | None, value: bytes,
-                    errback=None) -> None:
+def send_and_forget(
+    bootstrap: str, topic: str, key: bytes | None, value: bytes, errback=None
+) -> None:
     """Send one record, flush, close: the shape of a great deal of real producer code.
 
     With ``errback=None`` a failure leaves no trace at all, which is the point of the demo.
@@ -103,6 +108,7 @@ def lingering_sends(bootstrap: str, topic: str, count: int = 20) -> dict[str, in
 
 def dropped_producer_sends(bootstrap: str, topic: str, count: int = 20) -> int:
     """Send from a producer that is a local variable and simply goes away: how many arrived."""
+
     def send_and_drop():
         producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5000)
         for n in range(count):

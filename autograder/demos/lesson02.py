@@ -16,7 +16,7 @@ from kafka.errors import KafkaError
 from kafka.partitioner import DefaultPartitioner, Partitioner, StickyPartitioner
 from kafka.serializer import Serializer
 
-from .. import kafka_io
+from autograder.grading import kafka_io
 
 # Short limits: a demo that cannot reach the broker fails in seconds, well inside a cell.
 _QUICK = {"request_timeout_ms": 5000, "max_block_ms": 10000}
@@ -50,8 +50,9 @@ def _stored_by_value(bootstrap: str, topic: str) -> dict[bytes, int]:
     return {record.value: record.partition for record in kafka_io.read_all(bootstrap, topic)}
 
 
-def broker_placement(bootstrap: str, topic: str, keys: list[str],
-                     partitioner: Partitioner | None = None) -> dict[str, int]:
+def broker_placement(
+    bootstrap: str, topic: str, keys: list[str], partitioner: Partitioner | None = None
+) -> dict[str, int]:
     """Send one record per key (with the default partitioner unless one is given);
     {key: partition} as the broker stores them."""
     producer = _producer(bootstrap=bootstrap, partitioner=partitioner or DefaultPartitioner())
@@ -69,9 +70,19 @@ def hash_in_fresh_processes(key: str, processes: int = 3) -> list[int]:
     """Python's own hash() of ``key``, computed in that many new interpreters (with
     PYTHONHASHSEED unset, as it normally is)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
-    return [int(subprocess.run([sys.executable, "-c", f"print(hash({key!r}))"], env=env,
-                               capture_output=True, text=True, check=True, timeout=30).stdout)
-            for _ in range(processes)]
+    return [
+        int(
+            subprocess.run(
+                [sys.executable, "-c", f"print(hash({key!r}))"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=30,
+            ).stdout
+        )
+        for _ in range(processes)
+    ]
 
 
 def interleaved_keys(bootstrap: str, topic: str, keys: list[str], rounds: int = 4) -> dict:
@@ -90,19 +101,23 @@ def interleaved_keys(bootstrap: str, topic: str, keys: list[str], rounds: int = 
         key, number = record.value.decode().split("#")
         found[key]["partitions"].add(record.partition)
         found[key]["sequence"].append(int(number))
-    return {key: {"partitions": sorted(v["partitions"]), "sequence": v["sequence"]}
-            for key, v in found.items()}
+    return {
+        key: {"partitions": sorted(v["partitions"]), "sequence": v["sequence"]}
+        for key, v in found.items()
+    }
 
 
-def keyless_send_order(bootstrap: str, topic: str, count: int = 40, sticky: bool = False,
-                       batch_size: int = 200) -> list[tuple[int, int]]:
+def keyless_send_order(
+    bootstrap: str, topic: str, count: int = 40, sticky: bool = False, batch_size: int = 200
+) -> list[tuple[int, int]]:
     """Send ``count`` keyless records in one burst (linger_ms=2000 keeps them together) with the
     default or the sticky partitioner; (partition, offset) of each, in send order, read back
     from the broker."""
     _await_leaders(bootstrap, topic)
     partitioner = StickyPartitioner() if sticky else DefaultPartitioner()
-    producer = _producer(bootstrap=bootstrap, linger_ms=2000, batch_size=batch_size,
-                         partitioner=partitioner)
+    producer = _producer(
+        bootstrap=bootstrap, linger_ms=2000, batch_size=batch_size, partitioner=partitioner
+    )
     try:
         for n in range(count):
             producer.send(topic, value=b"%04d" % n)
@@ -124,23 +139,27 @@ class CountingPartitioner(DefaultPartitioner):
         return super().partition(topic, key, serialized_key, value, serialized_value, cluster)
 
 
-def partitioner_calls(bootstrap: str, topic: str, count: int = 40, batch_size: int = 200,
-                      keyed: bool = False) -> dict[str, int]:
+def partitioner_calls(
+    bootstrap: str, topic: str, count: int = 40, batch_size: int = 200, keyed: bool = False
+) -> dict[str, int]:
     """Send ``count`` records (keyless, as keyless_send_order does, or each with its own key);
     how many times the producer called the partitioner, and how many records the broker holds."""
     _await_leaders(bootstrap, topic)
     counting = CountingPartitioner()
-    producer = _producer(bootstrap=bootstrap, linger_ms=2000, batch_size=batch_size,
-                         partitioner=counting)
+    producer = _producer(
+        bootstrap=bootstrap, linger_ms=2000, batch_size=batch_size, partitioner=counting
+    )
     try:
         for n in range(count):
             producer.send(topic, key=b"k%d" % n if keyed else None, value=b"%04d" % n)
         producer.flush(timeout=10)
     finally:
         producer.close(timeout=5)
-    return {"records sent": count,
-            "records on the broker": sum(kafka_io.end_offsets(bootstrap, topic).values()),
-            "partitioner calls": counting.calls}
+    return {
+        "records sent": count,
+        "records on the broker": sum(kafka_io.end_offsets(bootstrap, topic).values()),
+        "partitioner calls": counting.calls,
+    }
 
 
 def runs(placements: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -158,11 +177,19 @@ def plot_send_order(placements: dict[str, list[tuple[int, int]]], partitions: in
     """One strip per partitioner: for each record in send order, the partition it landed in."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(len(placements), 1, figsize=(7, 1.3 * len(placements) + 0.4),
-                                sharex=True, squeeze=False)
+    figure, axes = plt.subplots(
+        len(placements), 1, figsize=(7, 1.3 * len(placements) + 0.4), sharex=True, squeeze=False
+    )
     for axis, (label, placed) in zip(axes[:, 0], placements.items(), strict=True):
-        axis.scatter(range(len(placed)), [p for p, _ in placed], s=14, c=[p for p, _ in placed],
-                     cmap="viridis", vmin=0, vmax=partitions - 1)
+        axis.scatter(
+            range(len(placed)),
+            [p for p, _ in placed],
+            s=14,
+            c=[p for p, _ in placed],
+            cmap="viridis",
+            vmin=0,
+            vmax=partitions - 1,
+        )
         axis.set_yticks(range(partitions))
         axis.set_ylabel("partition")
         axis.set_title(label, fontsize=9, loc="left")
@@ -188,12 +215,21 @@ class RegionTable(Partitioner):
         return self.table.get(value["region"], self.fallback)
 
 
-def region_traffic(bootstrap: str, topic: str, events_per_region: dict[str, int],
-                   table: dict[str, int], fallback: int) -> dict[int, int]:
+def region_traffic(
+    bootstrap: str,
+    topic: str,
+    events_per_region: dict[str, int],
+    table: dict[str, int],
+    fallback: int,
+) -> dict[int, int]:
     """Send that many JSON events per region through a RegionTable; records per partition, as
     the broker counts them (its end offsets)."""
-    producer = _producer(bootstrap=bootstrap, partitioner=RegionTable(table, fallback),
-                         value_serializer=JsonSerializer(), linger_ms=50)
+    producer = _producer(
+        bootstrap=bootstrap,
+        partitioner=RegionTable(table, fallback),
+        value_serializer=JsonSerializer(),
+        linger_ms=50,
+    )
     try:
         for region, count in events_per_region.items():
             for n in range(count):
@@ -246,8 +282,10 @@ def grow_topic(bootstrap: str, topic: str, keys: list[str], new_count: int) -> d
         old.close(timeout=5)
         admin.close()
     stored = _stored_by_value(bootstrap, topic)
-    return {key: tuple(stored[f"{when} {key}".encode()] for when in ("before", "stale", "after"))
-            for key in keys}
+    return {
+        key: tuple(stored[f"{when} {key}".encode()] for when in ("before", "stale", "after"))
+        for key in keys
+    }
 
 
 def try_shrink(bootstrap: str, topic: str, partitions: int) -> str:

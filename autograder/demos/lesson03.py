@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 
 from kafka import KafkaProducer
 
-from .. import kafka_io
-from ..exercises.lesson03 import encode, make_events
+from autograder.grading import kafka_io
+from autograder.grading.exercises.lesson03 import encode, make_events
 
 DEMO_SEED = "lesson03"
 
@@ -65,16 +65,18 @@ def _quiet_event_loop_timing():
         logger.setLevel(level)
 
 
-def run(bootstrap: str, topic: str, values: list[bytes], label: str = "",
-        gap_s: float = 0.0, **settings) -> Run:
+def run(
+    bootstrap: str, topic: str, values: list[bytes], label: str = "", gap_s: float = 0.0, **settings
+) -> Run:
     """Send ``values`` to ``topic`` with a producer made from ``settings``, flush once, and
     measure. ``gap_s`` pauses between sends, as when events trickle in one by one."""
     with _quiet_event_loop_timing():
         return _run(bootstrap, topic, values, label, gap_s, settings)
 
 
-def _run(bootstrap: str, topic: str, values: list[bytes], label: str, gap_s: float,
-         settings: dict) -> Run:
+def _run(
+    bootstrap: str, topic: str, values: list[bytes], label: str, gap_s: float, settings: dict
+) -> Run:
     producer = KafkaProducer(bootstrap_servers=bootstrap, **settings)
     try:
         producer.partitions_for(topic)  # metadata first: the clock measures sending only
@@ -89,17 +91,29 @@ def _run(bootstrap: str, topic: str, values: list[bytes], label: str, gap_s: flo
     finally:
         producer.close(timeout=5)
     batches = kafka_io.stored_batches(bootstrap, topic)
-    return Run(label or _label(settings), len(values), seconds, requests, len(batches),
-               sum(kafka_io.log_dir_sizes(bootstrap, topic).values()),
-               tuple(sorted({b.codec for b in batches})))
+    return Run(
+        label or _label(settings),
+        len(values),
+        seconds,
+        requests,
+        len(batches),
+        sum(kafka_io.log_dir_sizes(bootstrap, topic).values()),
+        tuple(sorted({b.codec for b in batches})),
+    )
 
 
 def _label(settings: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in settings.items()) or "defaults"
 
 
-def compare(bootstrap: str, topic_prefix: str, values: list[bytes], configs: dict[str, dict],
-            gap_s: float = 0.0, topic_configs: dict[str, str] | None = None) -> list[Run]:
+def compare(
+    bootstrap: str,
+    topic_prefix: str,
+    values: list[bytes],
+    configs: dict[str, dict],
+    gap_s: float = 0.0,
+    topic_configs: dict[str, str] | None = None,
+) -> list[Run]:
     """One run per configuration (label -> producer settings), each on a fresh one-partition
     topic named ``<topic_prefix>-<n>``, one after the other."""
     runs = []
@@ -113,12 +127,16 @@ def compare(bootstrap: str, topic_prefix: str, values: list[bytes], configs: dic
 def show(runs: list[Run], baseline: Run | None = None) -> None:
     """Print the runs as a table; with a baseline, how many times fewer bytes each stored."""
     baseline = baseline or runs[0]
-    print(f"{'configuration':<28}{'records/s':>10}{'requests':>9}{'batches':>8}"
-          f"{'bytes stored':>13}{'vs base':>9}  stored codec")
+    print(
+        f"{'configuration':<28}{'records/s':>10}{'requests':>9}{'batches':>8}"
+        f"{'bytes stored':>13}{'vs base':>9}  stored codec"
+    )
     for r in runs:
-        print(f"{r.label:<28}{r.records_per_s:>10,.0f}{r.requests:>9}{r.batches:>8}"
-              f"{r.bytes_stored:>13,}{baseline.bytes_stored / r.bytes_stored:>8.1f}x  "
-              f"{', '.join(r.codecs)}")
+        print(
+            f"{r.label:<28}{r.records_per_s:>10,.0f}{r.requests:>9}{r.batches:>8}"
+            f"{r.bytes_stored:>13,}{baseline.bytes_stored / r.bytes_stored:>8.1f}x  "
+            f"{', '.join(r.codecs)}"
+        )
 
 
 def plot(runs: list[Run], title: str, log_requests: bool = False) -> None:
@@ -127,9 +145,11 @@ def plot(runs: list[Run], title: str, log_requests: bool = False) -> None:
 
     labels = [r.label for r in runs]
     figure, axes = plt.subplots(1, 3, figsize=(11, 2.8))
-    panels = ((axes[0], [r.records_per_s for r in runs], "records per second"),
-              (axes[1], [r.requests for r in runs], "produce requests sent"),
-              (axes[2], [r.bytes_stored / 1024 for r in runs], "KiB stored on the broker"))
+    panels = (
+        (axes[0], [r.records_per_s for r in runs], "records per second"),
+        (axes[1], [r.requests for r in runs], "produce requests sent"),
+        (axes[2], [r.bytes_stored / 1024 for r in runs], "KiB stored on the broker"),
+    )
     for axis, heights, name in panels:
         axis.bar(range(len(runs)), heights, color="#4c72b0")
         axis.set_title(name, fontsize=10)
@@ -141,8 +161,13 @@ def plot(runs: list[Run], title: str, log_requests: bool = False) -> None:
     plt.show()
 
 
-def topic_compression(bootstrap: str, topic: str, values: list[bytes], topic_codec: str,
-                      producer_codec: str | None = None) -> tuple[str, ...]:
+def topic_compression(
+    bootstrap: str,
+    topic: str,
+    values: list[bytes],
+    topic_codec: str,
+    producer_codec: str | None = None,
+) -> tuple[str, ...]:
     """Create ``topic`` with the topic setting compression.type = ``topic_codec``, send with
     ``producer_codec``; the codecs the broker stored."""
     kafka_io.create_topic(bootstrap, topic, 1, {"compression.type": topic_codec})

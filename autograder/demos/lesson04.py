@@ -10,9 +10,9 @@ from collections import Counter
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from .. import kafka_io
-from ..faults import fault_proxy
-from ..quiet import grader_busy
+from autograder.faults import fault_proxy
+from autograder.grading import kafka_io
+from autograder.grading.quiet import grader_busy
 
 FAST = {"request_timeout_ms": 2000, "max_block_ms": 5000}  # a fault shows in seconds, not 30
 
@@ -33,8 +33,9 @@ def acks_answers(bootstrap: str, topic: str) -> dict[str, str]:
     """Send one record with acks=0, 1 and 'all': what each producer learns about it."""
     answers = {}
     for acks in (0, 1, "all"):
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks=acks,
-                                 enable_idempotence=acks == "all", **FAST)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks=acks, enable_idempotence=acks == "all", **FAST
+        )
         try:
             future = producer.send(topic, b"acks %s" % str(acks).encode())
             answers[f"acks={acks}"] = _outcome(future)
@@ -47,8 +48,9 @@ def acks_with_a_lost_request(bootstrap: str, topic: str, acks) -> dict[str, obje
     """One record through a connection that breaks before the request reaches the broker."""
     before = _count(bootstrap, topic)
     with fault_proxy(bootstrap) as proxy, grader_busy():
-        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, acks=acks,
-                                 enable_idempotence=False, **FAST)
+        producer = KafkaProducer(
+            bootstrap_servers=proxy.bootstrap, acks=acks, enable_idempotence=False, **FAST
+        )
         try:
             producer.partitions_for(topic)  # connect and learn the topic first
             with proxy.lose_requests("Produce", count=1) as fault:
@@ -61,29 +63,42 @@ def acks_with_a_lost_request(bootstrap: str, topic: str, acks) -> dict[str, obje
                     time.sleep(0.02)
         finally:
             producer.close(timeout=5)
-    return {"producer says": said, "requests lost": fault.fired,
-            "records on the broker": _count(bootstrap, topic) - before}
+    return {
+        "producer says": said,
+        "requests lost": fault.fired,
+        "records on the broker": _count(bootstrap, topic) - before,
+    }
 
 
-def retries_after_lost_responses(bootstrap: str, topic: str, enable_idempotence: bool,
-                                 count: int = 10, lost: int = 2, **settings) -> dict[str, int]:
+def retries_after_lost_responses(
+    bootstrap: str, topic: str, enable_idempotence: bool, count: int = 10, lost: int = 2, **settings
+) -> dict[str, int]:
     """Send ``count`` records while the broker's first ``lost`` answers never arrive."""
     before = _count(bootstrap, topic)
     with fault_proxy(bootstrap) as proxy, grader_busy():
-        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap,
-                                 enable_idempotence=enable_idempotence, **FAST, **settings)
+        producer = KafkaProducer(
+            bootstrap_servers=proxy.bootstrap,
+            enable_idempotence=enable_idempotence,
+            **FAST,
+            **settings,
+        )
         try:
             producer.partitions_for(topic)
             with proxy.drop_responses("Produce", count=lost) as fault:
-                futures = [producer.send(topic, key=b"payment-%d" % n, value=b"%d" % n)
-                           for n in range(count)]
+                futures = [
+                    producer.send(topic, key=b"payment-%d" % n, value=b"%d" % n)
+                    for n in range(count)
+                ]
                 producer.flush(timeout=20)
             delivered = sum(1 for f in futures if _outcome(f).startswith("offset"))
         finally:
             producer.close(timeout=5)
-    return {"sent": count, "delivered, says the producer": delivered,
-            "answers lost": fault.fired,
-            "records on the broker": _count(bootstrap, topic) - before}
+    return {
+        "sent": count,
+        "delivered, says the producer": delivered,
+        "answers lost": fault.fired,
+        "records on the broker": _count(bootstrap, topic) - before,
+    }
 
 
 def copies_per_value(bootstrap: str, topic: str) -> dict[str, int]:
@@ -97,8 +112,9 @@ def producer_state(bootstrap: str, topic: str) -> dict[int, list[dict]]:
     return kafka_io.active_producers(bootstrap, topic)
 
 
-def order_after_a_failed_request(bootstrap: str, topic: str, events: int = 8,
-                                 pace_s: float = 0.02, **settings) -> list[int]:
+def order_after_a_failed_request(
+    bootstrap: str, topic: str, events: int = 8, pace_s: float = 0.02, **settings
+) -> list[int]:
     """Send ``events`` records of one key, one every ``pace_s``, while the first request is
     refused (NOT_ENOUGH_REPLICAS, after 0.15 s); the order the broker stored them in."""
     with fault_proxy(bootstrap) as proxy, grader_busy():
@@ -118,8 +134,9 @@ def order_after_a_failed_request(bootstrap: str, topic: str, events: int = 8,
 def requests_in_flight(bootstrap: str, topic: str, events: int = 12, **settings) -> int:
     """The most Produce requests one connection had waiting for answers, for one partition."""
     with fault_proxy(bootstrap) as proxy, grader_busy():
-        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, batch_size=1, **FAST,
-                                 **settings)
+        producer = KafkaProducer(
+            bootstrap_servers=proxy.bootstrap, batch_size=1, **FAST, **settings
+        )
         try:
             producer.partitions_for(topic)
             for n in range(events):
@@ -144,8 +161,11 @@ def timed_out_send(bootstrap: str, topic: str, delivery_timeout_ms: int = 2500) 
     and what the broker holds."""
     before = _count(bootstrap, topic)
     with fault_proxy(bootstrap) as proxy, grader_busy():
-        producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, request_timeout_ms=1000,
-                                 delivery_timeout_ms=delivery_timeout_ms)
+        producer = KafkaProducer(
+            bootstrap_servers=proxy.bootstrap,
+            request_timeout_ms=1000,
+            delivery_timeout_ms=delivery_timeout_ms,
+        )
         try:
             producer.partitions_for(topic)
             with proxy.withhold_responses("Produce"):
@@ -154,16 +174,20 @@ def timed_out_send(bootstrap: str, topic: str, delivery_timeout_ms: int = 2500) 
                 waited = time.monotonic() - started
         finally:
             producer.close(timeout=5)
-    return {"producer says": said, "after (s)": round(waited, 1),
-            "records on the broker": _count(bootstrap, topic) - before}
+    return {
+        "producer says": said,
+        "after (s)": round(waited, 1),
+        "records on the broker": _count(bootstrap, topic) - before,
+    }
 
 
 def sends_after_a_refusal(bootstrap: str, topic: str, enable_idempotence: bool) -> list[str]:
     """Small, too large (3 KB against a topic's 2 KB limit), small, small: each send's outcome,
     waited on one by one."""
     sizes = (100, 3000, 100, 100)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=enable_idempotence,
-                             **FAST)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=enable_idempotence, **FAST
+    )
     outcomes = []
     try:
         with grader_busy():
@@ -176,8 +200,9 @@ def sends_after_a_refusal(bootstrap: str, topic: str, enable_idempotence: bool) 
 
 def send_to_missing_topic(bootstrap: str, name: str) -> dict[str, object]:
     """Send to a topic that does not exist with allow_auto_create_topics=False."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, allow_auto_create_topics=False,
-                             max_block_ms=3000)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, allow_auto_create_topics=False, max_block_ms=3000
+    )
     try:
         with grader_busy():
             try:
@@ -195,12 +220,14 @@ def plot_stored_order(orders: dict[str, list[int]]) -> None:
     """One panel per producer: record number (send order) against its place in the partition."""
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(orders), figsize=(3.2 * len(orders), 2.8), sharey=True,
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(orders), figsize=(3.2 * len(orders), 2.8), sharey=True, squeeze=False
+    )
     for axis, (label, order) in zip(axes[0], orders.items(), strict=True):
         in_place = [number == place for place, number in enumerate(order)]
-        axis.scatter(range(len(order)), order, c=["#1a7f37" if ok else "#b42318"
-                                                  for ok in in_place])
+        axis.scatter(
+            range(len(order)), order, c=["#1a7f37" if ok else "#b42318" for ok in in_place]
+        )
         axis.plot([0, len(order) - 1], [0, len(order) - 1], color="#999", linewidth=0.8)
         axis.set_title(label, fontsize=9)
         axis.set_xlabel("place in the partition (offset order)")

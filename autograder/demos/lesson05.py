@@ -19,8 +19,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import MemberState
 
-from .. import kafka_io
-from ..exercises.orders import make_orders
+from autograder.grading import kafka_io
+from autograder.grading.exercises.orders import make_orders
 
 # A member notices a new partner at its next heartbeat: 500 ms instead of kafka-python's
 # 3000 ms keeps a group's first sharing-out under a second.
@@ -30,6 +30,7 @@ FAST_HEARTBEAT = {"heartbeat_interval_ms": 500, "session_timeout_ms": 6000}
 def _calm(function):
     """Hide kafka-python's "Task ... is blocking the event loop" warnings while ``function``
     runs: on a busy machine its IO threads trip that timer, and it says nothing about Kafka."""
+
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         logger = logging.getLogger("kafka.net.selector")
@@ -39,6 +40,7 @@ def _calm(function):
             return function(*args, **kwargs)
         finally:
             logger.setLevel(saved)
+
     return wrapper
 
 
@@ -64,9 +66,10 @@ def fill_orders(bootstrap: str, topic: str, count: int, seed: str = "shop") -> i
     """Send ``count`` JSON orders keyed by customer; return how many the broker acknowledged."""
     producer = KafkaProducer(bootstrap_servers=bootstrap)
     try:
-        futures = [producer.send(topic, key=order["customer"].encode(),
-                                 value=json.dumps(order).encode())
-                   for order in make_orders(seed, count)]
+        futures = [
+            producer.send(topic, key=order["customer"].encode(), value=json.dumps(order).encode())
+            for order in make_orders(seed, count)
+        ]
         producer.flush(timeout=10)
         return sum(1 for future in futures if future.succeeded())
     finally:
@@ -84,13 +87,19 @@ def _send_values(bootstrap: str, topic: str, values: list[bytes]) -> None:
 
 
 @_calm
-def first_read_of_a_new_group(bootstrap: str, topic: str, group: str, reset: str,
-                              late: int = 5, deadline_s: float = 8.0) -> dict:
+def first_read_of_a_new_group(
+    bootstrap: str, topic: str, group: str, reset: str, late: int = 5, deadline_s: float = 8.0
+) -> dict:
     """A brand-new group joins ``topic`` with ``auto_offset_reset=reset`` and reads to the end;
     then ``late`` more records are sent and it reads on. How many of the records already there,
     and of the late ones, it read (or the error it got)."""
-    with _consumer(bootstrap, group_id=group, auto_offset_reset=reset,
-                   enable_auto_commit=False, **FAST_HEARTBEAT) as consumer:
+    with _consumer(
+        bootstrap,
+        group_id=group,
+        auto_offset_reset=reset,
+        enable_auto_commit=False,
+        **FAST_HEARTBEAT,
+    ) as consumer:
         _subscribe(consumer, topic)
         stop_at = time.monotonic() + deadline_s
         try:
@@ -100,8 +109,11 @@ def first_read_of_a_new_group(bootstrap: str, topic: str, group: str, reset: str
         _send_values(bootstrap, topic, [b"late %d" % n for n in range(late)])
         records = early + read_to_end(consumer, stop_at)
     new = sum(1 for r in records if r.value.startswith(b"late "))
-    return {"auto_offset_reset": reset, "records already there": len(records) - new,
-            "records sent after joining": new}
+    return {
+        "auto_offset_reset": reset,
+        "records already there": len(records) - new,
+        "records sent after joining": new,
+    }
 
 
 def read_to_end(consumer: KafkaConsumer, stop_at: float) -> list:
@@ -125,35 +137,54 @@ def _end_total(bootstrap: str, topic: str) -> int:
 
 
 @_calm
-def restart_after_commit(bootstrap: str, topic: str, group: str, first_read: int,
-                         deadline_s: float = 8.0) -> dict:
+def restart_after_commit(
+    bootstrap: str, topic: str, group: str, first_read: int, deadline_s: float = 8.0
+) -> dict:
     """A group reads ``first_read`` records, commits and closes; a second consumer of the same
     group then starts with ``auto_offset_reset='latest'``. Where does it start?"""
-    with _consumer(bootstrap, group_id=group, auto_offset_reset="earliest",
-                   enable_auto_commit=False, max_poll_records=first_read,
-                   **FAST_HEARTBEAT) as consumer:
+    with _consumer(
+        bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=first_read,
+        **FAST_HEARTBEAT,
+    ) as consumer:
         _subscribe(consumer, topic)
         stop_at = time.monotonic() + deadline_s
         got = 0
         while got == 0 and time.monotonic() < stop_at:
             got = sum(len(b) for b in consumer.poll(timeout_ms=200).values())
         consumer.commit()
-    with _consumer(bootstrap, group_id=group, auto_offset_reset="latest",
-                   enable_auto_commit=False, **FAST_HEARTBEAT) as consumer:
+    with _consumer(
+        bootstrap,
+        group_id=group,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        **FAST_HEARTBEAT,
+    ) as consumer:
         _subscribe(consumer, topic)
         rest = read_to_end(consumer, time.monotonic() + deadline_s)
-    return {"first consumer read": got, "second consumer (latest) read": len(rest),
-            "records in the topic": _end_total(bootstrap, topic)}
+    return {
+        "first consumer read": got,
+        "second consumer (latest) read": len(rest),
+        "records in the topic": _end_total(bootstrap, topic),
+    }
 
 
 @_calm
-def poll_sizes(bootstrap: str, topic: str, max_poll_records: int,
-               deadline_s: float = 8.0) -> list[int]:
+def poll_sizes(
+    bootstrap: str, topic: str, max_poll_records: int, deadline_s: float = 8.0
+) -> list[int]:
     """Read the whole topic with ``max_poll_records``; how many records each non-empty poll
     returned."""
     sizes = []
-    with _consumer(bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-                   max_poll_records=max_poll_records) as consumer:
+    with _consumer(
+        bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=max_poll_records,
+    ) as consumer:
         numbers = sorted(consumer.partitions_for_topic(topic))
         partitions = [TopicPartition(topic, p) for p in numbers]
         consumer.assign(partitions)
@@ -184,20 +215,27 @@ def describe_group(bootstrap: str, group: str) -> dict:
     members = []
     for member in described["members"]:
         assignment = member.get("member_assignment") or {}
-        partitions = sorted(p for entry in (assignment.get("assigned_partitions") or [])
-                            for p in entry["partitions"])
+        partitions = sorted(
+            p
+            for entry in (assignment.get("assigned_partitions") or [])
+            for p in entry["partitions"]
+        )
         members.append({"client_id": member["client_id"], "partitions": partitions})
-    return {"state": described["group_state"],
-            "members": sorted(members, key=lambda m: m["client_id"])}
+    return {
+        "state": described["group_state"],
+        "members": sorted(members, key=lambda m: m["client_id"]),
+    }
 
 
 @_calm
-def assigned_read(bootstrap: str, topic: str, partition: int, group: str,
-                  deadline_s: float = 8.0) -> dict:
+def assigned_read(
+    bootstrap: str, topic: str, partition: int, group: str, deadline_s: float = 8.0
+) -> dict:
     """Read one partition with assign() (group id set, for committing): what was read, and how
     many members the broker lists in the group while the consumer reads."""
-    with _consumer(bootstrap, group_id=group, auto_offset_reset="earliest",
-                   enable_auto_commit=False) as consumer:
+    with _consumer(
+        bootstrap, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False
+    ) as consumer:
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
         end = consumer.end_offsets([tp])[tp]
@@ -207,13 +245,17 @@ def assigned_read(bootstrap: str, topic: str, partition: int, group: str,
             for batch in consumer.poll(timeout_ms=200).values():
                 records += batch
         members = group_member_count(bootstrap, group)
-    return {"partitions read": sorted({r.partition for r in records}), "records": len(records),
-            "members the broker lists": members}
+    return {
+        "partitions read": sorted({r.partition for r in records}),
+        "records": len(records),
+        "members the broker lists": members,
+    }
 
 
 @_calm
-def share_partitions(bootstrap: str, topic: str, group: str, members: int, orders: int = 30,
-                     deadline_s: float = 12.0) -> list[dict]:
+def share_partitions(
+    bootstrap: str, topic: str, group: str, members: int, orders: int = 30, deadline_s: float = 12.0
+) -> list[dict]:
     """Start ``members`` consumers of one group in threads; once they have shared out the
     partitions, send ``orders`` orders and let each member read what it was given. ``topic``
     should start empty, so that every record is read in the final sharing-out.
@@ -224,24 +266,31 @@ def share_partitions(bootstrap: str, topic: str, group: str, members: int, order
     Every consumer is closed before this returns, whatever happens.
     """
     stop = threading.Event()
-    rows = [{"member": f"member-{n + 1}", "partitions": [], "records read": 0}
-            for n in range(members)]
+    rows = [
+        {"member": f"member-{n + 1}", "partitions": [], "records read": 0} for n in range(members)
+    ]
     generation: list[int | None] = [None] * members  # None while joining or rebalancing
     errors: list[BaseException] = []
 
     def run(n: int) -> None:
         try:
-            with _consumer(bootstrap, group_id=group, client_id=rows[n]["member"],
-                           auto_offset_reset="earliest", enable_auto_commit=False,
-                           **FAST_HEARTBEAT) as consumer:
+            with _consumer(
+                bootstrap,
+                group_id=group,
+                client_id=rows[n]["member"],
+                auto_offset_reset="earliest",
+                enable_auto_commit=False,
+                **FAST_HEARTBEAT,
+            ) as consumer:
                 _subscribe(consumer, topic)
                 while not stop.is_set():
                     for batch in consumer.poll(timeout_ms=100).values():
                         rows[n]["records read"] += len(batch)
                     membership = consumer.group_metadata()
                     rows[n]["partitions"] = sorted(tp.partition for tp in consumer.assignment())
-                    generation[n] = (membership.generation_id
-                                     if membership.state == MemberState.STABLE else None)
+                    generation[n] = (
+                        membership.generation_id if membership.state == MemberState.STABLE else None
+                    )
         except BaseException as error:  # handed to the caller, never lost in a thread
             errors.append(error)
 
@@ -298,8 +347,9 @@ def draw_assignment(rows: list[dict], partitions: int, ax=None):
     ax.set_xlim(0, partitions + 0.8)
     ax.set_ylim(len(rows), -0.2)
     ax.set_yticks([y + 0.4 for y in range(len(rows))], [r["member"] for r in rows])
-    ax.set_xticks([p + 0.45 for p in range(partitions)],
-                  [f"partition {p}" for p in range(partitions)])
+    ax.set_xticks(
+        [p + 0.45 for p in range(partitions)], [f"partition {p}" for p in range(partitions)]
+    )
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
@@ -312,13 +362,17 @@ def table(rows: list[dict]):
 
     columns = list(dict.fromkeys(key for row in rows for key in row))
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(row.get(c, '')))}</td>"
-                                    for c in columns) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(row.get(c, '')))}</td>" for c in columns) + "</tr>"
+        for row in rows
+    )
     return HTML(f"<table><tr>{head}</tr>{body}</table>")
 
 
 def group_progress(bootstrap: str, topic: str, group: str) -> list[dict]:
     """Per partition of ``topic``: the group's committed offset and the end offset."""
     committed = kafka_io.committed_offsets(bootstrap, group)
-    return [{"partition": p, "committed": committed.get((topic, p)), "end offset": end}
-            for p, end in sorted(kafka_io.end_offsets(bootstrap, topic).items())]
+    return [
+        {"partition": p, "committed": committed.get((topic, p)), "end offset": end}
+        for p, end in sorted(kafka_io.end_offsets(bootstrap, topic).items())
+    ]

@@ -18,8 +18,8 @@ from queue import Empty, Queue
 
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 
-from .. import kafka_io
-from ..workers import Worker, running
+from autograder.grading import kafka_io
+from autograder.notebook.workers import Worker, running
 
 FAST = {"request_timeout_ms": 5000}
 # 1 June 2024, 09:00 UTC: the readings' clock starts here, one reading a minute.
@@ -27,8 +27,9 @@ READINGS_START_MS = 1717232400000
 MINUTE_MS = 60_000
 
 
-def fill(bootstrap: str, topic: str, count: int, partition: int = 0,
-         start_ms: int | None = None) -> None:
+def fill(
+    bootstrap: str, topic: str, count: int, partition: int = 0, start_ms: int | None = None
+) -> None:
     """Write ``count`` records ``b"record <n>"`` to one partition; with ``start_ms``, record n
     is stamped ``start_ms + n`` minutes (an explicit ``timestamp_ms``)."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, **FAST)
@@ -43,18 +44,28 @@ def fill(bootstrap: str, topic: str, count: int, partition: int = 0,
 
 def committed(bootstrap: str, group: str) -> dict[int, int]:
     """partition -> the group's committed offset, as the broker holds it."""
-    return {partition: offset
-            for (_topic, partition), offset in sorted(kafka_io.committed_offsets(bootstrap, group)
-                                                      .items())}
+    return {
+        partition: offset
+        for (_topic, partition), offset in sorted(
+            kafka_io.committed_offsets(bootstrap, group).items()
+        )
+    }
 
 
 # ----------------------------------------------------------------------------------------------
 # Auto-commit and a real crash
 
 
-def auto_committing_consumer(bootstrap: str, topic: str, group: str, journal: str,
-                             hand_off: bool, per_record_s: float, interval_ms: int,
-                             lifetime_s: float = 60) -> None:
+def auto_committing_consumer(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    journal: str,
+    hand_off: bool,
+    per_record_s: float,
+    interval_ms: int,
+    lifetime_s: float = 60,
+) -> None:
     """The child process: consume partition 0 with auto-commit and 'process' each record slowly,
     appending its offset to ``journal`` once done (a file survives a SIGKILL).
 
@@ -62,12 +73,19 @@ def auto_committing_consumer(bootstrap: str, topic: str, group: str, journal: st
     ``hand_off=True``: the poll loop queues records for a worker thread and keeps polling.
     ``lifetime_s`` ends the process on its own if nobody kills it.
     """
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                             enable_auto_commit=True, auto_commit_interval_ms=interval_ms,
-                             auto_offset_reset="earliest", max_poll_records=5, **FAST)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=True,
+        auto_commit_interval_ms=interval_ms,
+        auto_offset_reset="earliest",
+        max_poll_records=5,
+        **FAST,
+    )
     consumer.assign([TopicPartition(topic, 0)])
     todo: Queue = Queue()
     with open(journal, "a", buffering=1) as done:
+
         def process(record) -> None:
             time.sleep(per_record_s)
             done.write(f"{record.offset}\n")  # line-buffered: on disk before the next record
@@ -96,9 +114,9 @@ def auto_committing_consumer(bootstrap: str, topic: str, group: str, journal: st
 class CrashReport:
     """What a killed auto-committing consumer had done, and what the broker says it had."""
 
-    processed: list[int]      # offsets the consumer finished, in order
-    committed: int | None     # the group's committed offset afterwards (None: nothing committed)
-    records: int              # records in the partition
+    processed: list[int]  # offsets the consumer finished, in order
+    committed: int | None  # the group's committed offset afterwards (None: nothing committed)
+    records: int  # records in the partition
     exitcode: int | None = None  # the child's end: -9 when SIGKILL ended it
 
     @property
@@ -117,15 +135,27 @@ class CrashReport:
         return [n for n in self.processed if n >= self.restarts_at]
 
     def summary(self) -> dict[str, object]:
-        return {"processed": f"{len(self.processed)} records (offsets 0-{max(self.processed)})"
-                if self.processed else "none",
-                "committed offset": self.committed, "lost": len(self.lost),
-                "processed again": len(self.repeated)}
+        return {
+            "processed": f"{len(self.processed)} records (offsets 0-{max(self.processed)})"
+            if self.processed
+            else "none",
+            "committed offset": self.committed,
+            "lost": len(self.lost),
+            "processed again": len(self.repeated),
+        }
 
 
-def crash_auto_commit(bootstrap: str, topic: str, group: str, hand_off: bool,
-                      records: int = 30, kill_after: int = 12, per_record_s: float = 0.1,
-                      interval_ms: int = 200, timeout_s: float = 30) -> CrashReport:
+def crash_auto_commit(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    hand_off: bool,
+    records: int = 30,
+    kill_after: int = 12,
+    per_record_s: float = 0.1,
+    interval_ms: int = 200,
+    timeout_s: float = 30,
+) -> CrashReport:
     """Fill partition 0 of ``topic`` with ``records`` records, start an auto-committing consumer
     in a child process, SIGKILL it once it has processed ``kill_after`` records, and compare what
     it processed with what its group committed."""
@@ -133,12 +163,24 @@ def crash_auto_commit(bootstrap: str, topic: str, group: str, hand_off: bool,
     with tempfile.TemporaryDirectory() as scratch:
         journal = Path(scratch) / "processed.txt"
         journal.touch()
-        child = Worker(auto_committing_consumer, bootstrap, topic, group, str(journal), hand_off,
-                       per_record_s, interval_ms, name="auto-committing-consumer")
+        child = Worker(
+            auto_committing_consumer,
+            bootstrap,
+            topic,
+            group,
+            str(journal),
+            hand_off,
+            per_record_s,
+            interval_ms,
+            name="auto-committing-consumer",
+        )
         with running(child):
             deadline = time.monotonic() + timeout_s
-            while (len(journal.read_text().split()) < kill_after and child.alive
-                   and time.monotonic() < deadline):
+            while (
+                len(journal.read_text().split()) < kill_after
+                and child.alive
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.01)
             child.kill()  # SIGKILL: no close(), no last commit
         exitcode = child.exitcode
@@ -152,10 +194,15 @@ def plot_crashes(reports: dict[str, CrashReport]):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    colours = {"processed once": "#2e8b57", "processed, done again after restart": "#f0a030",
-               "never processed, skipped after restart": "#c0392b", "not reached": "#dddddd"}
-    figure, axes = plt.subplots(len(reports), 1, figsize=(9, 1.2 * len(reports) + 0.9),
-                                sharex=True, squeeze=False)
+    colours = {
+        "processed once": "#2e8b57",
+        "processed, done again after restart": "#f0a030",
+        "never processed, skipped after restart": "#c0392b",
+        "not reached": "#dddddd",
+    }
+    figure, axes = plt.subplots(
+        len(reports), 1, figsize=(9, 1.2 * len(reports) + 0.9), sharex=True, squeeze=False
+    )
     for ax, (label, report) in zip(axes[:, 0], reports.items(), strict=True):
         for offset in range(report.records):
             if offset in report.repeated:
@@ -169,15 +216,25 @@ def plot_crashes(reports: dict[str, CrashReport]):
             ax.add_patch(plt.Rectangle((offset, 0), 0.9, 1, color=colours[kind]))
         ax.axvline(report.restarts_at - 0.05, color="black", linewidth=2)
         near_end = report.restarts_at > 0.8 * report.records
-        ax.text(report.restarts_at + (-0.3 if near_end else 0.3), 1.12,
-                f"committed {report.committed}", fontsize=9, ha="right" if near_end else "left")
+        ax.text(
+            report.restarts_at + (-0.3 if near_end else 0.3),
+            1.12,
+            f"committed {report.committed}",
+            fontsize=9,
+            ha="right" if near_end else "left",
+        )
         ax.set_ylim(0, 1.45)
         ax.set_yticks([])
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
     axes[-1, 0].set_xlim(0, max(r.records for r in reports.values()))
     axes[-1, 0].set_xlabel("offset")
-    figure.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], ncol=2,
-                  loc="upper center", frameon=False, fontsize=9)
+    figure.legend(
+        handles=[Patch(color=c, label=k) for k, c in colours.items()],
+        ncol=2,
+        loc="upper center",
+        frameon=False,
+        fontsize=9,
+    )
     figure.tight_layout(rect=(0, 0, 1, 0.8))
     return figure
 
@@ -187,8 +244,13 @@ def plot_crashes(reports: dict[str, CrashReport]):
 
 
 def _manual_consumer(bootstrap: str, group: str) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                         auto_offset_reset="earliest", **FAST)
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **FAST,
+    )
 
 
 def first_offset_after_restart(bootstrap: str, topic: str, group: str) -> int | None:
@@ -202,8 +264,9 @@ def first_offset_after_restart(bootstrap: str, topic: str, group: str) -> int | 
     return None
 
 
-def commit_then_restart(bootstrap: str, topic: str, group: str, commit_next: bool,
-                        count: int = 5) -> dict[str, object]:
+def commit_then_restart(
+    bootstrap: str, topic: str, group: str, commit_next: bool, count: int = 5
+) -> dict[str, object]:
     """Read ``count`` records, commit the last one's offset (or that offset + 1), close, then see
     which record a restarted consumer of the group receives first."""
     tp = TopicPartition(topic, 0)
@@ -216,13 +279,16 @@ def commit_then_restart(bootstrap: str, topic: str, group: str, commit_next: boo
                 read += records
         last = read[-1].offset
         consumer.commit({tp: OffsetAndMetadata(last + 1 if commit_next else last, "", -1)})
-    return {"processed": [r.offset for r in read],
-            "committed": committed(bootstrap, group).get(0),
-            "first record after restart": first_offset_after_restart(bootstrap, topic, group)}
+    return {
+        "processed": [r.offset for r in read],
+        "committed": committed(bootstrap, group).get(0),
+        "first record after restart": first_offset_after_restart(bootstrap, topic, group),
+    }
 
 
-def process_until_failure(bootstrap: str, topic: str, group: str, fail_at: int,
-                          commit_processed: bool) -> dict[str, object]:
+def process_until_failure(
+    bootstrap: str, topic: str, group: str, fail_at: int, commit_processed: bool
+) -> dict[str, object]:
     """The sync-on-shutdown pattern around a processing step that fails at offset ``fail_at``.
 
     In the loop each batch ends with ``commit_async``; on the way out ``commit()`` (synchronous)
@@ -252,9 +318,12 @@ def process_until_failure(bootstrap: str, topic: str, group: str, fail_at: int,
             consumer.commit(done if commit_processed else None)  # the last word, synchronous
         finally:
             consumer.close()
-    return {"error": error, "processed": f"offsets 0-{processed[-1]}" if processed else "none",
-            "committed": committed(bootstrap, group).get(0),
-            "first record after restart": first_offset_after_restart(bootstrap, topic, group)}
+    return {
+        "error": error,
+        "processed": f"offsets 0-{processed[-1]}" if processed else "none",
+        "committed": committed(bootstrap, group).get(0),
+        "first record after restart": first_offset_after_restart(bootstrap, topic, group),
+    }
 
 
 def async_commit_callback_timing(bootstrap: str, topic: str, group: str) -> dict[str, object]:
@@ -264,11 +333,16 @@ def async_commit_callback_timing(bootstrap: str, topic: str, group: str) -> dict
     with _manual_consumer(bootstrap, group) as consumer:
         consumer.assign([tp])
         consumer.poll(timeout_ms=2000, max_records=3)
-        consumer.commit_async(callback=lambda offsets, response: calls.append(
-            {tp.partition: meta.offset for tp, meta in offsets.items()}))
+        consumer.commit_async(
+            callback=lambda offsets, response: calls.append(
+                {tp.partition: meta.offset for tp, meta in offsets.items()}
+            )
+        )
         time.sleep(0.5)
-        seen = {"broker has": committed(bootstrap, group).get(0),
-                "callback calls before the next poll": len(calls)}
+        seen = {
+            "broker has": committed(bootstrap, group).get(0),
+            "callback calls before the next poll": len(calls),
+        }
         consumer.poll(timeout_ms=0)
         seen["callback calls after the next poll"] = len(calls)
         seen["callback saw"] = calls[0] if calls else None
@@ -302,8 +376,13 @@ def with_block_commit(bootstrap: str, topic: str, group: str, fails: bool) -> in
     """An auto-committing consumer used in a ``with`` block: poll 5 records, then leave the block
     normally or by an exception; the group's committed offset afterwards."""
     try:
-        with KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=True,
-                           auto_offset_reset="earliest", **FAST) as consumer:
+        with KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=True,
+            auto_offset_reset="earliest",
+            **FAST,
+        ) as consumer:
             consumer.assign([TopicPartition(topic, 0)])
             consumer.poll(timeout_ms=5000, max_records=5)
             if fails:
@@ -319,7 +398,10 @@ def group_states(bootstrap: str, prefix: str) -> dict[str, str]:
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, **FAST)
     try:
-        return {g["group_id"]: g["group_state"] for g in admin.list_groups()
-                if g["group_id"].startswith(prefix)}
+        return {
+            g["group_id"]: g["group_state"]
+            for g in admin.list_groups()
+            if g["group_id"].startswith(prefix)
+        }
     finally:
         admin.close()

@@ -1,7 +1,7 @@
 """Lesson 07's demonstrations: real crashes between processing and committing, what they do to a
 SQLite sink, and how long a group waits for a member that crashed instead of closing.
 
-The crashing consumers run in forked child processes (``autograder.crash_runner``: a fork
+The crashing consumers run in forked child processes (``autograder.grading.crash_runner``: a fork
 starts in milliseconds, where a fresh interpreter spends a second importing kafka-python) and
 kill themselves with SIGKILL at the injected moment. They assign their partitions (``assign``) while
 carrying a ``group_id``: their commits count for the group, and a dead one leaves no member
@@ -21,10 +21,10 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
-from .. import kafka_io
-from ..crash_runner import crash_now, run_forked
-from ..paths import state_dir
-from ..quiet import grader_busy, silence_kafka_logs
+from autograder.grading import kafka_io
+from autograder.grading.crash_runner import crash_now, run_forked
+from autograder.grading.paths import state_dir
+from autograder.grading.quiet import grader_busy, silence_kafka_logs
 
 FAST = {"request_timeout_ms": 5000}
 STRATEGIES = {
@@ -52,28 +52,45 @@ def _open_sink(path: str, unique: bool) -> sqlite3.Connection:
     # only a power cut needs the fsync that synchronous=FULL waits for at every commit.
     sink.execute("PRAGMA synchronous = OFF")
     key = ", UNIQUE (part, offset)" if unique else ""
-    sink.execute(f"CREATE TABLE IF NOT EXISTS processed (part INTEGER, offset INTEGER, "
-                 f"value TEXT{key})")
+    sink.execute(
+        f"CREATE TABLE IF NOT EXISTS processed (part INTEGER, offset INTEGER, value TEXT{key})"
+    )
     return sink
 
 
 def _store(sink: sqlite3.Connection, record, unique: bool) -> None:
     """Processing, for the demo: one row per record, durable once this returns."""
     verb = "INSERT OR IGNORE" if unique else "INSERT"
-    sink.execute(f"{verb} INTO processed VALUES (?, ?, ?)",
-                 (record.partition, record.offset, record.value.decode()))
+    sink.execute(
+        f"{verb} INTO processed VALUES (?, ?, ?)",
+        (record.partition, record.offset, record.value.decode()),
+    )
     sink.commit()
 
 
-def consume_into_sink(bootstrap: str, topic: str, group: str, sink_path: str, commit: str,
-                      unique: bool, crash_after: int | None = None, deadline_s: float = 20) -> int:
+def consume_into_sink(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    sink_path: str,
+    commit: str,
+    unique: bool,
+    crash_after: int | None = None,
+    deadline_s: float = 20,
+) -> int:
     """Read ``topic`` to its end, storing every record in the SQLite sink and committing offsets
     ``commit="before"`` or ``"after"`` each batch is stored. With ``crash_after=k`` the process
     kills itself (SIGKILL) right after storing its k-th record: before the batch's commit when
     committing after, after it when committing before. Returns how many records it stored."""
     silence_kafka_logs()  # a child process: its log lines would only land in the kernel's output
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, max_poll_records=5,
-                             enable_auto_commit=False, auto_offset_reset="earliest", **FAST)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        max_poll_records=5,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **FAST,
+    )
     sink = _open_sink(sink_path, unique)
     stored = 0
     try:
@@ -81,8 +98,10 @@ def consume_into_sink(bootstrap: str, topic: str, group: str, sink_path: str, co
         consumer.assign(partitions)
         ends = consumer.end_offsets(partitions)
         stop_at = time.monotonic() + deadline_s
-        while (any(consumer.position(tp) < ends[tp] for tp in partitions)
-               and time.monotonic() < stop_at):
+        while (
+            any(consumer.position(tp) < ends[tp] for tp in partitions)
+            and time.monotonic() < stop_at
+        ):
             batch = consumer.poll(timeout_ms=500)
             if commit == "before" and batch:
                 consumer.commit()
@@ -106,13 +125,17 @@ def audit(bootstrap: str, topic: str, sink_path: str) -> dict[str, int]:
     on_broker = {(r.partition, r.offset) for r in kafka_io.read_all(bootstrap, topic)}
     with closing(sqlite3.connect(sink_path, timeout=5)) as sink:
         rows = Counter(sink.execute("SELECT part, offset FROM processed").fetchall())
-    return {"records": len(on_broker), "rows in sink": sum(rows.values()),
-            "lost": len(on_broker - set(rows)),
-            "duplicated": sum(n - 1 for n in rows.values() if n > 1)}
+    return {
+        "records": len(on_broker),
+        "rows in sink": sum(rows.values()),
+        "lost": len(on_broker - set(rows)),
+        "duplicated": sum(n - 1 for n in rows.values() if n > 1),
+    }
 
 
-def crash_and_restart(bootstrap: str, topic: str, prefix: str, crash_after: int = 2,
-                      sink_dir: str | None = None) -> dict[str, dict[str, int]]:
+def crash_and_restart(
+    bootstrap: str, topic: str, prefix: str, crash_after: int = 2, sink_dir: str | None = None
+) -> dict[str, dict[str, int]]:
     """For each strategy in STRATEGIES: a consumer process that crashes after storing
     ``crash_after`` records, then a restart that reads on to the end; the audit of each sink.
 
@@ -127,8 +150,10 @@ def crash_and_restart(bootstrap: str, topic: str, prefix: str, crash_after: int 
         jobs[label] = (f"{prefix}-{n}", str(path), commit, unique)
     for group, path, commit, unique in jobs.values():
         for crash in (crash_after, None):
-            run = run_forked(partial(consume_into_sink, bootstrap, topic, group, path, commit,
-                                     unique, crash), time_limit_s=30)
+            run = run_forked(
+                partial(consume_into_sink, bootstrap, topic, group, path, commit, unique, crash),
+                time_limit_s=30,
+            )
             if run.crashed != bool(crash) or run.error or run.timed_out:
                 raise RuntimeError(f"the consumer process ended unexpectedly: {run}")
     return {label: audit(bootstrap, topic, path) for label, (_, path, _, _) in jobs.items()}
@@ -148,9 +173,14 @@ def print_audits(audits: dict[str, dict[str, int]]) -> None:
 
 
 def _member(bootstrap: str, group: str, session_timeout_ms: int) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                         session_timeout_ms=session_timeout_ms, heartbeat_interval_ms=1000,
-                         **FAST)
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=1000,
+        **FAST,
+    )
 
 
 def _wait_for_partitions(consumer: KafkaConsumer, deadline_s: float) -> bool:
@@ -160,8 +190,9 @@ def _wait_for_partitions(consumer: KafkaConsumer, deadline_s: float) -> bool:
     return bool(consumer.assignment())
 
 
-def join_then_leave(bootstrap: str, topic: str, group: str, ending: str,
-                    session_timeout_ms: int = 6000) -> None:
+def join_then_leave(
+    bootstrap: str, topic: str, group: str, ending: str, session_timeout_ms: int = 6000
+) -> None:
     """A group member that gets its partitions, then ends by ``ending``: "close" (it leaves the
     group) or "crash" (SIGKILL: it just stops)."""
     silence_kafka_logs()  # a child process: its log lines would only land in the kernel's output
@@ -175,12 +206,15 @@ def join_then_leave(bootstrap: str, topic: str, group: str, ending: str,
     consumer.close()
 
 
-def takeover_seconds(bootstrap: str, topic: str, group: str, ending: str,
-                     session_timeout_ms: int = 6000) -> float:
+def takeover_seconds(
+    bootstrap: str, topic: str, group: str, ending: str, session_timeout_ms: int = 6000
+) -> float:
     """Seconds from the end of a member's process (closed or crashed) until a new member of the
     same group owns the partitions."""
-    first = run_forked(partial(join_then_leave, bootstrap, topic, group, ending,
-                               session_timeout_ms), time_limit_s=40)
+    first = run_forked(
+        partial(join_then_leave, bootstrap, topic, group, ending, session_timeout_ms),
+        time_limit_s=40,
+    )
     if first.error or first.timed_out or first.crashed != (ending == "crash"):
         raise RuntimeError(f"the first member ended unexpectedly: {first}")
     ended = time.monotonic()
@@ -203,7 +237,7 @@ def plot_takeover(seconds: dict[str, float], session_timeout_ms: int):
 
     figure, ax = plt.subplots(figsize=(6, 2.2))
     labels = list(seconds)
-    ax.barh(labels, [seconds[k] for k in labels], color=["#2e8b57", "#c0392b"][:len(labels)])
+    ax.barh(labels, [seconds[k] for k in labels], color=["#2e8b57", "#c0392b"][: len(labels)])
     ax.axvline(session_timeout_ms / 1000, color="black", linestyle="--", linewidth=1)
     ax.text(session_timeout_ms / 1000, len(labels) - 0.45, " session.timeout.ms", fontsize=9)
     for y, label in enumerate(labels):
@@ -214,8 +248,9 @@ def plot_takeover(seconds: dict[str, float], session_timeout_ms: int):
     return figure
 
 
-def join_with_session_timeout(bootstrap: str, topic: str, group: str,
-                              session_timeout_ms: int) -> str:
+def join_with_session_timeout(
+    bootstrap: str, topic: str, group: str, session_timeout_ms: int
+) -> str:
     """Try to join ``group`` with the given session timeout: "joined", or the error's name."""
     with grader_busy():  # the refusal is the answer here, not a warning worth printing
         consumer = _member(bootstrap, group, session_timeout_ms)

@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     from kafka.admin import NewTopic, OffsetSpec
     from kafka.errors import KafkaError
 
-from ..broker.cluster import Cluster
+from autograder.broker.cluster import Cluster
 
 # kafka-python backs off up to 30 s from a broker that refused a connection, and its bootstrap
 # may sit out that whole wait on a stopped broker; the Java client's 1 s ceiling keeps it short.
@@ -65,16 +65,25 @@ def _kafka_logs_muted() -> Iterator[None]:
 
 
 def _admin(bootstrap: str) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=_answering(bootstrap), client_id="replication-demo",
-                            bootstrap_timeout_ms=5000, **CLIENT_TIMEOUTS)
+    return KafkaAdminClient(
+        bootstrap_servers=_answering(bootstrap),
+        client_id="replication-demo",
+        bootstrap_timeout_ms=5000,
+        **CLIENT_TIMEOUTS,
+    )
 
 
-def create_replicated_topic(bootstrap: str, name: str, replicas: int = 3,
-                            min_insync: int = 2, partitions: int = 1) -> str:
+def create_replicated_topic(
+    bootstrap: str, name: str, replicas: int = 3, min_insync: int = 2, partitions: int = 1
+) -> str:
     """Create `name` with `replicas` copies of each partition and min.insync.replicas set;
     returns the name once every partition has a leader and a full ISR."""
-    topic = NewTopic(name, num_partitions=partitions, replication_factor=replicas,
-                     topic_configs={"min.insync.replicas": str(min_insync)})
+    topic = NewTopic(
+        name,
+        num_partitions=partitions,
+        replication_factor=replicas,
+        topic_configs={"min.insync.replicas": str(min_insync)},
+    )
     with _kafka_logs_muted(), closing(_admin(bootstrap)) as admin:
         admin.create_topics([topic], timeout_ms=10_000)
     wait_for_isr(bootstrap, name, replicas)
@@ -86,9 +95,15 @@ def replicas(bootstrap: str, topic: str) -> list[dict]:
     as the cluster's metadata says right now."""
     with _kafka_logs_muted(), closing(_admin(bootstrap)) as admin:
         [described] = admin.describe_topics([topic])
-    return [{"partition": p["partition_index"], "leader": p["leader_id"],
-             "replicas": p["replica_nodes"], "isr": p["isr_nodes"]}
-            for p in sorted(described["partitions"], key=lambda p: p["partition_index"])]
+    return [
+        {
+            "partition": p["partition_index"],
+            "leader": p["leader_id"],
+            "replicas": p["replica_nodes"],
+            "isr": p["isr_nodes"],
+        }
+        for p in sorted(described["partitions"], key=lambda p: p["partition_index"])
+    ]
 
 
 def leader(bootstrap: str, topic: str, partition: int = 0) -> int:
@@ -118,8 +133,14 @@ def wait_for_isr(bootstrap: str, topic: str, size: int, timeout_s: float = 30) -
         time.sleep(0.1)
 
 
-def send_acks_all(bootstrap: str, topic: str, count: int = 10, retries: bool = True,
-                  delivery_timeout_ms: int = 3000, tag: str = "record") -> dict:
+def send_acks_all(
+    bootstrap: str,
+    topic: str,
+    count: int = 10,
+    retries: bool = True,
+    delivery_timeout_ms: int = 3000,
+    tag: str = "record",
+) -> dict:
     """Send `count` records with acks=all and wait for each outcome.
 
     retries=True keeps kafka-python's defaults (retries forever, idempotent) but gives up after
@@ -127,9 +148,13 @@ def send_acks_all(bootstrap: str, topic: str, count: int = 10, retries: bool = T
     enable_idempotence=False), which shows the broker's own refusal. Returns how many were
     acknowledged, the acknowledged values, and the errors by name.
     """
-    settings = {"acks": "all", "request_timeout_ms": max(1000, delivery_timeout_ms - 500),
-                "reconnect_backoff_max_ms": 1000,
-                "delivery_timeout_ms": delivery_timeout_ms, "max_block_ms": 5000}
+    settings = {
+        "acks": "all",
+        "request_timeout_ms": max(1000, delivery_timeout_ms - 500),
+        "reconnect_backoff_max_ms": 1000,
+        "delivery_timeout_ms": delivery_timeout_ms,
+        "max_block_ms": 5000,
+    }
     if not retries:
         settings.update(retries=0, enable_idempotence=False)
     # One record per producer request: a retried batch then never holds others behind it.
@@ -138,8 +163,9 @@ def send_acks_all(bootstrap: str, topic: str, count: int = 10, retries: bool = T
         return _send_each(bootstrap, topic, count, settings, delivery_timeout_ms, tag)
 
 
-def _send_each(bootstrap: str, topic: str, count: int, settings: dict,
-               delivery_timeout_ms: int, tag: str) -> dict:
+def _send_each(
+    bootstrap: str, topic: str, count: int, settings: dict, delivery_timeout_ms: int, tag: str
+) -> dict:
     producer = KafkaProducer(bootstrap_servers=_answering(bootstrap), **settings)
     acknowledged, errors = [], Counter()
     try:
@@ -166,14 +192,19 @@ def _read_values(bootstrap: str, topic: str, timeout_s: float) -> list[str]:
     with closing(_admin(bootstrap)) as admin:
         [described] = admin.describe_topics([topic])
         wanted = [TopicPartition(topic, p["partition_index"]) for p in described["partitions"]]
-        ends = {tp: info.offset for tp, info in admin.list_partition_offsets(
-            {tp: OffsetSpec.LATEST for tp in wanted}).items()}
+        ends = {
+            tp: info.offset
+            for tp, info in admin.list_partition_offsets(
+                {tp: OffsetSpec.LATEST for tp in wanted}
+            ).items()
+        }
     wanted = [tp for tp in wanted if ends[tp] > 0]
     values: list[str] = []
     if not wanted:
         return values
-    consumer = KafkaConsumer(bootstrap_servers=_answering(bootstrap), enable_auto_commit=False,
-                             **CLIENT_TIMEOUTS)
+    consumer = KafkaConsumer(
+        bootstrap_servers=_answering(bootstrap), enable_auto_commit=False, **CLIENT_TIMEOUTS
+    )
     try:
         consumer.assign(wanted)
         consumer.seek_to_beginning(*wanted)
@@ -187,10 +218,16 @@ def _read_values(bootstrap: str, topic: str, timeout_s: float) -> list[str]:
     return values
 
 
-def stream_through_failover(cluster: Cluster, topic: str, count: int = 300,
-                            stop_after: int = 100, crash: bool = False,
-                            pause_s: float = 0.005, tag: str = "tick",
-                            restart: bool = True) -> dict:
+def stream_through_failover(
+    cluster: Cluster,
+    topic: str,
+    count: int = 300,
+    stop_after: int = 100,
+    crash: bool = False,
+    pause_s: float = 0.005,
+    tag: str = "tick",
+    restart: bool = True,
+) -> dict:
     """Send `count` records at a steady pace with acks=all and kafka-python's retries; after
     `stop_after` of them, stop the partition's leader (SIGTERM, or SIGKILL with crash=True)
     while the stream goes on. Then count what the cluster stores.
@@ -205,13 +242,26 @@ def stream_through_failover(cluster: Cluster, topic: str, count: int = 300,
         return _stream(cluster, topic, count, stop_after, crash, pause_s, tag, restart)
 
 
-def _stream(cluster: Cluster, topic: str, count: int, stop_after: int, crash: bool,
-            pause_s: float, tag: str, restart: bool) -> dict:
+def _stream(
+    cluster: Cluster,
+    topic: str,
+    count: int,
+    stop_after: int,
+    crash: bool,
+    pause_s: float,
+    tag: str,
+    restart: bool,
+) -> dict:
     bootstrap = cluster.bootstrap
     old_leader = leader(bootstrap, topic)
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", request_timeout_ms=5000,
-                             reconnect_backoff_max_ms=1000,
-                             delivery_timeout_ms=30_000, max_block_ms=10_000)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        request_timeout_ms=5000,
+        reconnect_backoff_max_ms=1000,
+        delivery_timeout_ms=30_000,
+        max_block_ms=10_000,
+    )
     acked_at: list[float] = []
     failed: Counter = Counter()
     stopped_at: list[float] = []
@@ -238,16 +288,21 @@ def _stream(cluster: Cluster, topic: str, count: int, stop_after: int, crash: bo
         if stopper.ident is not None:
             stopper.join()
     new_leader = leader(bootstrap, topic)
-    stored = [value for value in stored_values(bootstrap, topic)
-              if value.startswith(f"{tag}-")]
+    stored = [value for value in stored_values(bootstrap, topic) if value.startswith(f"{tag}-")]
     if restart:
         cluster.start_node(old_leader)
     # The stop itself counts as a moment: the pause it causes runs until the next ack.
     moments = sorted(acked_at + stopped_at)
     gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
     after_stop = [moment for moment in acked_at if moment > stopped_at[0]]
-    return {"old leader": old_leader, "new leader": new_leader, "sent": count,
-            "acknowledged": len(acked_at), "failed": dict(failed), "stored": len(stored),
-            "stored twice": len(stored) - len(set(stored)),
-            "longest pause (s)": round(max(gaps, default=0.0), 2),
-            "acknowledged after the stop": len(after_stop)}
+    return {
+        "old leader": old_leader,
+        "new leader": new_leader,
+        "sent": count,
+        "acknowledged": len(acked_at),
+        "failed": dict(failed),
+        "stored": len(stored),
+        "stored twice": len(stored) - len(set(stored)),
+        "longest pause (s)": round(max(gaps, default=0.0), 2),
+        "acknowledged after the stop": len(after_stop),
+    }

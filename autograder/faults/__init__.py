@@ -19,8 +19,23 @@ Example (in a demo or a test):
 
 from __future__ import annotations
 
-from .proxy import Fault, FaultProxy, ProxyError, Route
-from .session import FaultsUnavailable, fault_proxy, find_routes, start_timed, stop_timed
+from autograder.faults.proxy import Fault, FaultProxy, ProxyError, Route
+from autograder.faults.session import (
+    FaultsUnavailable,
+    fault_proxy,
+    find_routes,
+    start_timed,
+    stop_timed,
+)
 
-__all__ = ["Fault", "FaultProxy", "FaultsUnavailable", "ProxyError", "Route", "fault_proxy",
-           "find_routes", "start_timed", "stop_timed"]
+__all__ = [
+    "Fault",
+    "FaultProxy",
+    "FaultsUnavailable",
+    "ProxyError",
+    "Route",
+    "fault_proxy",
+    "find_routes",
+    "start_timed",
+    "stop_timed",
+]

@@ -67,8 +67,7 @@ class Request:
         return api_name(self.api_key)
 
     def _produce(self):
-        return ProduceRequest.decode(self.frame[SIZE.size:], version=self.api_version,
-                                     header=True)
+        return ProduceRequest.decode(self.frame[SIZE.size :], version=self.api_version, header=True)
 
     @property
     def expects_response(self) -> bool:
@@ -86,14 +85,30 @@ class Request:
         partition_class = topic_class.PartitionProduceResponse
         topics = []
         for topic in request.topic_data:
-            partitions = [partition_class(index=p.index, error_code=error_code, base_offset=-1,
-                                          log_append_time_ms=-1, log_start_offset=-1,
-                                          record_errors=[], error_message=None, version=version)
-                          for p in topic.partition_data]
-            topics.append(topic_class(name=topic.name, topic_id=topic.topic_id,
-                                      partition_responses=partitions, version=version))
-        response = ProduceResponse(responses=topics, throttle_time_ms=0, node_endpoints=[],
-                                   version=version)
+            partitions = [
+                partition_class(
+                    index=p.index,
+                    error_code=error_code,
+                    base_offset=-1,
+                    log_append_time_ms=-1,
+                    log_start_offset=-1,
+                    record_errors=[],
+                    error_message=None,
+                    version=version,
+                )
+                for p in topic.partition_data
+            ]
+            topics.append(
+                topic_class(
+                    name=topic.name,
+                    topic_id=topic.topic_id,
+                    partition_responses=partitions,
+                    version=version,
+                )
+            )
+        response = ProduceResponse(
+            responses=topics, throttle_time_ms=0, node_endpoints=[], version=version
+        )
         response.with_header(correlation_id=self.correlation_id)
         return bytes(response.encode(header=True, framed=True))
 

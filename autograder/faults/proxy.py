@@ -35,7 +35,13 @@ from dataclasses import dataclass, field
 
 from kafka.errors import for_code
 
-from .framing import Request, api_key, api_name, response_correlation_id, split_frames
+from autograder.faults.framing import (
+    Request,
+    api_key,
+    api_name,
+    response_correlation_id,
+    split_frames,
+)
 
 BIND_PATIENCE_S = 5.0  # a port in use by a proxy that is just closing frees up quickly
 TICK_S = 0.05
@@ -148,8 +154,9 @@ class FaultProxy:
         except BaseException:
             self._close_listeners()
             raise
-        self._thread = threading.Thread(target=self._run, name="kafka-course-fault-proxy",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="kafka-course-fault-proxy", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -202,15 +209,23 @@ class FaultProxy:
         """Cut the connection instead of forwarding the next ``count`` ``api`` requests."""
         return self._switched_on(Fault("lose-request", api_key(api), count))
 
-    def fail_requests(self, api: str = "Produce", count: float = 1,
-                      error: str = "NOT_ENOUGH_REPLICAS", after_s: float = 0.0):
+    def fail_requests(
+        self,
+        api: str = "Produce",
+        count: float = 1,
+        error: str = "NOT_ENOUGH_REPLICAS",
+        after_s: float = 0.0,
+    ):
         """Answer the next ``count`` Produce requests with the broker error ``error`` (a Kafka
         error name) after ``after_s`` seconds, without forwarding them: the broker writes
         nothing. Requests sent meanwhile go through, their answers queued behind the error."""
         if api != "Produce":
             raise ValueError("only Produce requests can be failed by the proxy")
-        return self._switched_on(Fault("fail-request", api_key(api), count,
-                                       error_code=_error_code(error), delay_s=after_s))
+        return self._switched_on(
+            Fault(
+                "fail-request", api_key(api), count, error_code=_error_code(error), delay_s=after_s
+            )
+        )
 
     def drop_responses(self, api: str = "Produce", count: float = 1):
         """Forward the next ``count`` ``api`` requests, then cut the connection instead of
@@ -254,8 +269,9 @@ class FaultProxy:
         except OSError:
             return
         try:
-            upstream = socket.create_connection((route.upstream_host, route.upstream_port),
-                                                timeout=2)
+            upstream = socket.create_connection(
+                (route.upstream_host, route.upstream_port), timeout=2
+            )
         except OSError as error:
             self.events.append(f"broker unreachable at {route.upstream_port}: {error}")
             client.close()
@@ -277,8 +293,9 @@ class FaultProxy:
             except OSError:
                 data = b""
             if data == b"":
-                self._close(link, "closed by the " + ("client" if sock is link.client
-                                                      else "broker"))
+                self._close(
+                    link, "closed by the " + ("client" if sock is link.client else "broker")
+                )
                 return
             if data:
                 if sock is link.client:
@@ -309,18 +326,24 @@ class FaultProxy:
         if fault:
             fault.fired += 1
             self.counts[(api, "failed")] += 1
-            link.slots.append(_Slot(request.correlation_id, request.api_key,
-                                    response=request.produce_error_response(fault.error_code),
-                                    release_at=time.monotonic() + fault.delay_s))
-            self.events.append(f"link {link.number}: {api} request {request.correlation_id} "
-                               f"answered with {for_code(fault.error_code).__name__}")
+            link.slots.append(
+                _Slot(
+                    request.correlation_id,
+                    request.api_key,
+                    response=request.produce_error_response(fault.error_code),
+                    release_at=time.monotonic() + fault.delay_s,
+                )
+            )
+            self.events.append(
+                f"link {link.number}: {api} request {request.correlation_id} "
+                f"answered with {for_code(fault.error_code).__name__}"
+            )
             return
         link.to_upstream += request.frame
         self.counts[(api, "forwarded")] += 1
         if expects_response:
             link.slots.append(_Slot(request.correlation_id, request.api_key))
-            self.max_in_flight[api] = max(self.max_in_flight[api],
-                                          link.in_flight(request.api_key))
+            self.max_in_flight[api] = max(self.max_in_flight[api], link.in_flight(request.api_key))
 
     def _on_response(self, link: _Link, frame: bytes) -> None:
         correlation_id = response_correlation_id(frame)
@@ -333,8 +356,7 @@ class FaultProxy:
         if fault:
             fault.fired += 1
             self.counts[(api, "dropped")] += 1
-            self._close(link, f"{api} response {correlation_id} dropped after the broker "
-                              "answered")
+            self._close(link, f"{api} response {correlation_id} dropped after the broker answered")
             return
         slot.response = frame
         fault = self._first_fault("withhold-response", slot.api_key)
@@ -366,8 +388,10 @@ class FaultProxy:
                     self._close(link, "connection reset")
                     return
                 del buffer[:sent]
-        for sock, write in ((link.upstream, bool(link.to_upstream)),
-                            (link.client, bool(link.to_client))):
+        for sock, write in (
+            (link.upstream, bool(link.to_upstream)),
+            (link.client, bool(link.to_client)),
+        ):
             events = selectors.EVENT_READ | (selectors.EVENT_WRITE if write else 0)
             try:
                 self._selector.modify(sock, events, ("link", link))

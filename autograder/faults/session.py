@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .. import kafka_io
-from ..broker.config import PROXIED_LISTENER
-from .proxy import FaultProxy, ProxyError, Route
+from autograder.broker.config import PROXIED_LISTENER
+from autograder.faults.proxy import FaultProxy, ProxyError, Route
+from autograder.grading import kafka_io
 
 LOCK_PATIENCE_S = 40.0
 
@@ -29,7 +29,7 @@ class FaultsUnavailable(Exception):
 
 
 def _parse_listeners(text: str | None) -> dict[str, tuple[str, int]]:
-    """"NAME://host:port,..." -> {NAME: (host, port)}."""
+    """ "NAME://host:port,..." -> {NAME: (host, port)}."""
     found = {}
     for item in (text or "").split(","):
         name, _, address = item.strip().partition("://")
@@ -52,10 +52,10 @@ def find_routes(bootstrap: str) -> list[Route]:
                 f"the broker at {bootstrap} (node {node}) has no {PROXIED_LISTENER} listener, so "
                 "the fault proxy cannot sit between it and a client. A broker started before "
                 "lesson 04 existed lacks it: restart it with `kafka-course broker down` then "
-                "`kafka-course broker up`, then run this cell again.")
+                "`kafka-course broker up`, then run this cell again."
+            )
         upstream_host = bound[0] if bound[0] not in ("", "0.0.0.0", "::") else fallback_host
-        routes.append(Route(advertised[0] or "localhost", advertised[1], upstream_host,
-                            bound[1]))
+        routes.append(Route(advertised[0] or "localhost", advertised[1], upstream_host, bound[1]))
     return routes
 
 
@@ -76,7 +76,8 @@ def _port_lock(routes: list[Route], patience_s: float) -> Iterator[None]:
                     raise ProxyError(
                         f"another fault proxy kept {ports} busy for {patience_s:g} s (pid in "
                         f"{path}); wait for that notebook's cell to finish, then run this cell "
-                        "again.") from None
+                        "again."
+                    ) from None
                 time.sleep(0.1)
         handle.seek(0)
         handle.truncate()
@@ -101,8 +102,9 @@ def fault_proxy(bootstrap: str, patience_s: float = LOCK_PATIENCE_S) -> Iterator
         yield proxy
 
 
-def start_timed(key: str, bootstrap: str, arm: Callable[[FaultProxy], list],
-                lifetime_s: float) -> FaultProxy:
+def start_timed(
+    key: str, bootstrap: str, arm: Callable[[FaultProxy], list], lifetime_s: float
+) -> FaultProxy:
     """Start a proxy under ``key`` with the faults ``arm(proxy)`` switches on; it stops at
     ``stop_timed(key)`` or after ``lifetime_s``, whichever comes first."""
     stop_timed(key)

@@ -6,10 +6,10 @@ group is left with a member that would slow the next run down.
 
 from __future__ import annotations
 
-from .chart import LiveLagChart
-from .cli import kafka_course
-from .race import RaceResult, lag_race
-from .small import (
+from autograder.demos.lesson08.chart import LiveLagChart
+from autograder.demos.lesson08.cli import kafka_course
+from autograder.demos.lesson08.race import RaceResult, lag_race
+from autograder.demos.lesson08.small import (
     crowd,
     fill,
     grow_partitions,
@@ -21,6 +21,18 @@ from .small import (
     try_shrink,
 )
 
-__all__ = ["LiveLagChart", "RaceResult", "crowd", "fill", "grow_partitions", "kafka_course",
-           "lag_race", "member_of", "poll_sizes", "read_and_commit", "read_without_commit",
-           "starting_positions", "try_shrink"]
+__all__ = [
+    "LiveLagChart",
+    "RaceResult",
+    "crowd",
+    "fill",
+    "grow_partitions",
+    "kafka_course",
+    "lag_race",
+    "member_of",
+    "poll_sizes",
+    "read_and_commit",
+    "read_without_commit",
+    "starting_positions",
+    "try_shrink",
+]

@@ -26,8 +26,9 @@ class LiveLagChart:
         self.max_s = max_s
         self._drawn_at = float("-inf")
         self._cost_s = 0.0
-        self._handle = display({"text/plain": "waiting for the first sample…"}, raw=True,
-                               display_id=True)
+        self._handle = display(
+            {"text/plain": "waiting for the first sample…"}, raw=True, display_id=True
+        )
 
     def render(self, result) -> bytes:
         """The chart of ``result`` as PNG bytes."""
@@ -37,15 +38,26 @@ class LiveLagChart:
         times = [s.t for s in result.samples]
         partitions = sorted({p for s in result.samples for p in s.lags})
         for colour, partition in zip(COLOURS, partitions, strict=False):
-            axes.plot(times, [s.lags.get(partition, 0) for s in result.samples], color=colour,
-                      label=f"partition {partition}")
-        axes.plot(times, [s.total for s in result.samples], color="black", linewidth=2,
-                  label="total lag")
+            axes.plot(
+                times,
+                [s.lags.get(partition, 0) for s in result.samples],
+                color=colour,
+                label=f"partition {partition}",
+            )
+        axes.plot(
+            times, [s.total for s in result.samples], color="black", linewidth=2, label="total lag"
+        )
         if result.second_started_at is not None:
             axes.axvline(result.second_started_at, color="grey", linestyle="--", linewidth=1)
-            axes.annotate("second consumer starts", (result.second_started_at, 1),
-                          xycoords=("data", "axes fraction"), xytext=(4, -12),
-                          textcoords="offset points", fontsize=8, color="dimgrey")
+            axes.annotate(
+                "second consumer starts",
+                (result.second_started_at, 1),
+                xycoords=("data", "axes fraction"),
+                xytext=(4, -12),
+                textcoords="offset points",
+                fontsize=8,
+                color="dimgrey",
+            )
         axes.set_xlim(0, self.max_s)
         axes.set_ylim(bottom=0)
         axes.set_xlabel("seconds since the producer started")

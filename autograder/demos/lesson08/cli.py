@@ -14,8 +14,8 @@ def kafka_course(*args: str) -> None:
     Runs in-process rather than in a shell: a notebook's shell may not have the course's
     virtualenv on its PATH, and a fresh interpreter costs a second each time.
     """
-    from ...cli import build_parser
-    from ...quiet import grader_busy
+    from autograder.cli.main import build_parser
+    from autograder.grading.quiet import grader_busy
 
     print("$ kafka-course " + " ".join(shlex.quote(a) for a in args))
     # As in a terminal, where the command silences kafka-python: only its own lines show.

@@ -16,12 +16,19 @@ from dataclasses import dataclass, field
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from ...groups import GroupAdmin, UnknownGroup
-from ...quiet import grader_busy
+from autograder.cli.group_admin import GroupAdmin, UnknownGroup
+from autograder.grading.quiet import grader_busy
 
 
-def _consume(bootstrap: str, topic: str, group: str, client_id: str, seconds_per_record: float,
-             stop: threading.Event, joined: threading.Event) -> None:
+def _consume(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    client_id: str,
+    seconds_per_record: float,
+    stop: threading.Event,
+    joined: threading.Event,
+) -> None:
     """A group member whose work takes ``seconds_per_record`` a record, committing after each
     poll, until ``stop`` is set; then it closes, which makes it leave the group.
 
@@ -29,11 +36,18 @@ def _consume(bootstrap: str, topic: str, group: str, client_id: str, seconds_per
     ``seconds_per_record`` after the first), so its time spent polling and committing does not
     slow it further: the consumer's speed stays what the lesson says, even on a busy machine.
     """
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
-                             client_id=client_id, enable_auto_commit=False,
-                             auto_offset_reset="earliest", max_poll_records=20,
-                             session_timeout_ms=6000, heartbeat_interval_ms=300,
-                             request_timeout_ms=7000)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=20,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=300,
+        request_timeout_ms=7000,
+    )
     try:
         done, since = 0, time.monotonic()
         while not stop.is_set():
@@ -54,8 +68,9 @@ def _consume(bootstrap: str, topic: str, group: str, client_id: str, seconds_per
         consumer.close(autocommit=False)
 
 
-def _produce(bootstrap: str, topic: str, partitions: int, per_second: float,
-             stop: threading.Event) -> None:
+def _produce(
+    bootstrap: str, topic: str, partitions: int, per_second: float, stop: threading.Event
+) -> None:
     """Write ``per_second`` records a second, round-robin over the partitions, until stopped."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20)
     try:
@@ -106,23 +121,33 @@ class RaceResult:
         return before[-1].total if before else 0
 
     def summary(self) -> dict:
-        return {"lag when the second consumer started": self.lag_at(self.second_started_at or 0),
-                "peak lag": self.peak, "lag at the end": self.final,
-                "members left in the group": self.members_after}
+        return {
+            "lag when the second consumer started": self.lag_at(self.second_started_at or 0),
+            "peak lag": self.peak,
+            "lag at the end": self.final,
+            "members left in the group": self.members_after,
+        }
 
 
-def _await(event: threading.Event, thread: threading.Thread, deadline_s: float,
-           what: str) -> None:
+def _await(event: threading.Event, thread: threading.Thread, deadline_s: float, what: str) -> None:
     stop_at = time.monotonic() + deadline_s
     while not event.wait(0.05):
         if not thread.is_alive() or time.monotonic() > stop_at:
             raise RuntimeError(f"{what} did not join its group within {deadline_s:.0f} s")
 
 
-def lag_race(bootstrap: str, topic: str, group: str, live: bool = False,
-             per_second: float = 70, seconds_per_record: float = 0.02,
-             second_after_s: float = 4.0, max_s: float = 12.0, every_s: float = 0.5,
-             on_sample: Callable[[RaceResult], None] | None = None) -> RaceResult:
+def lag_race(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    live: bool = False,
+    per_second: float = 70,
+    seconds_per_record: float = 0.02,
+    second_after_s: float = 4.0,
+    max_s: float = 12.0,
+    every_s: float = 0.5,
+    on_sample: Callable[[RaceResult], None] | None = None,
+) -> RaceResult:
     """Run the race on ``topic`` (2 partitions) for at most ``max_s`` seconds of production;
     it ends early once the two consumers have caught up.
 
@@ -131,17 +156,30 @@ def lag_race(bootstrap: str, topic: str, group: str, live: bool = False,
     redrawn at every sample.
     """
     if live and on_sample is None:
-        from .chart import LiveLagChart
+        from autograder.demos.lesson08.chart import LiveLagChart
 
         on_sample = LiveLagChart(topic, max_s).update
     stop = threading.Event()
     joined = [threading.Event(), threading.Event()]
-    consumers = [threading.Thread(target=_consume, daemon=True,
-                                  args=(bootstrap, topic, group, f"slow-consumer-{n + 1}",
-                                        seconds_per_record, stop, joined[n]))
-                 for n in range(2)]
-    producer = threading.Thread(target=_produce, args=(bootstrap, topic, 2, per_second, stop),
-                                daemon=True)
+    consumers = [
+        threading.Thread(
+            target=_consume,
+            daemon=True,
+            args=(
+                bootstrap,
+                topic,
+                group,
+                f"slow-consumer-{n + 1}",
+                seconds_per_record,
+                stop,
+                joined[n],
+            ),
+        )
+        for n in range(2)
+    ]
+    producer = threading.Thread(
+        target=_produce, args=(bootstrap, topic, 2, per_second, stop), daemon=True
+    )
     result = RaceResult()
     # kafka-python's own warnings (a busy event loop, a rebalance) would only clutter the cell.
     with grader_busy(), GroupAdmin(bootstrap) as groups:
@@ -156,16 +194,21 @@ def lag_race(bootstrap: str, topic: str, group: str, live: bool = False,
                     result.second_started_at = now
                 view = groups.describe(group)
                 # Before its first commit the group would start from offset 0 (earliest).
-                lags = {row.partition: row.end if row.lag is None else row.lag
-                        for row in view.partitions}
+                lags = {
+                    row.partition: row.end if row.lag is None else row.lag
+                    for row in view.partitions
+                }
                 spread = tuple(sorted(len(m.partitions) for m in view.members))
                 result.samples.append(Sample(now, lags, len(view.members), spread))
                 if result.both_members_at is None and len(view.members) == 2:
                     result.both_members_at = now
                 if on_sample is not None:
                     on_sample(result)
-                if (result.both_members_at is not None and now > result.both_members_at + 2
-                        and result.samples[-1].total <= per_second * 0.25):
+                if (
+                    result.both_members_at is not None
+                    and now > result.both_members_at + 2
+                    and result.samples[-1].total <= per_second * 0.25
+                ):
                     break  # caught up: lag is down to what arrives in a quarter of a second
                 time.sleep(max(0.0, every_s - (time.monotonic() - started - now)))
         finally:

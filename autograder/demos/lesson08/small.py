@@ -11,26 +11,32 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
 
-from ... import kafka_io
-from ...groups import GroupAdmin
-from ...quiet import grader_busy
+from autograder.cli.group_admin import GroupAdmin
+from autograder.grading import kafka_io
+from autograder.grading.quiet import grader_busy
 
 # Short timeouts: a demo that cannot reach the broker says so in seconds, and a member that
 # vanished without leaving is dropped by the group quickly.
-FAST_GROUP = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 300,
-              "request_timeout_ms": 7000}
+FAST_GROUP = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 300, "request_timeout_ms": 7000}
 
 
 def fill(bootstrap: str, topic: str, counts: dict[int, int]) -> dict[int, int]:
     """Write ``counts[p]`` small records into partition ``p``; the end offsets afterwards."""
-    kafka_io.append_to_partitions(bootstrap, topic, [
-        (partition, None, b"reading %d" % n)
-        for partition, count in counts.items() for n in range(count)])
+    kafka_io.append_to_partitions(
+        bootstrap,
+        topic,
+        [
+            (partition, None, b"reading %d" % n)
+            for partition, count in counts.items()
+            for n in range(count)
+        ],
+    )
     return kafka_io.end_offsets(bootstrap, topic)
 
 
-def _read_until(consumer: KafkaConsumer, targets: dict[TopicPartition, int],
-                deadline_s: float) -> dict[TopicPartition, int]:
+def _read_until(
+    consumer: KafkaConsumer, targets: dict[TopicPartition, int], deadline_s: float
+) -> dict[TopicPartition, int]:
     """Poll until each partition's position reaches its target; how many records were read.
 
     A partition that reached its target is paused, so poll() returns nothing more from it.
@@ -47,13 +53,19 @@ def _read_until(consumer: KafkaConsumer, targets: dict[TopicPartition, int],
     return read
 
 
-def read_and_commit(bootstrap: str, topic: str, group: str,
-                    counts: dict[int, int]) -> dict[int, int]:
+def read_and_commit(
+    bootstrap: str, topic: str, group: str, counts: dict[int, int]
+) -> dict[int, int]:
     """As a member of ``group``, read the first ``counts[p]`` records of partition ``p`` and
     commit: the offset committed is the next record to read. Returns what was committed."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                             enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_poll_records=1, **FAST_GROUP)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=1,
+        **FAST_GROUP,
+    )
     try:
         targets = {TopicPartition(topic, p): n for p, n in counts.items()}
         consumer.assign(list(targets))
@@ -68,16 +80,23 @@ def read_and_commit(bootstrap: str, topic: str, group: str,
 def read_without_commit(bootstrap: str, topic: str, group: str, partition: int) -> dict:
     """As a member of ``group``, read a whole partition and commit nothing: the consumer's own
     position against what the broker holds as committed."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                             enable_auto_commit=False, auto_offset_reset="earliest",
-                             **FAST_GROUP)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        **FAST_GROUP,
+    )
     tp = TopicPartition(topic, partition)
     try:
         consumer.assign([tp])
         end = consumer.end_offsets([tp])[tp]
         read = _read_until(consumer, {tp: end}, deadline_s=10)[tp]
-        return {"records read": read, "position": consumer.position(tp),
-                "committed": consumer.committed(tp)}
+        return {
+            "records read": read,
+            "position": consumer.position(tp),
+            "committed": consumer.committed(tp),
+        }
     finally:
         consumer.close(autocommit=False)
 
@@ -88,10 +107,17 @@ def starting_positions(bootstrap: str, topic: str, group: str, partition: int) -
     committed: each consumer closes without committing."""
     tp = TopicPartition(topic, partition)
     found = {}
-    for label, settings in (("default (latest)", {}),
-                            ("earliest", {"auto_offset_reset": "earliest"})):
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                 enable_auto_commit=False, **FAST_GROUP, **settings)
+    for label, settings in (
+        ("default (latest)", {}),
+        ("earliest", {"auto_offset_reset": "earliest"}),
+    ):
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            **FAST_GROUP,
+            **settings,
+        )
         try:
             consumer.assign([tp])
             found[label] = consumer.position(tp)
@@ -112,9 +138,14 @@ def _joined(consumer: KafkaConsumer, deadline_s: float) -> None:
 def member_of(bootstrap: str, topic: str, group: str) -> Iterator[KafkaConsumer]:
     """A consumer that joins ``group`` on ``topic`` and stays a member (its heartbeat thread
     keeps it in) until the block ends; it is closed then, even when the block raised."""
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
-                             client_id="still-running", enable_auto_commit=False,
-                             **FAST_GROUP)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        client_id="still-running",
+        enable_auto_commit=False,
+        **FAST_GROUP,
+    )
     try:
         with grader_busy():  # kafka-python's chatter while joining would only clutter the cell
             _joined(consumer, deadline_s=15)
@@ -124,20 +155,30 @@ def member_of(bootstrap: str, topic: str, group: str) -> Iterator[KafkaConsumer]
             consumer.close(autocommit=False)
 
 
-def crowd(bootstrap: str, topic: str, group: str, count: int,
-          deadline_s: float = 20) -> dict[str, list[int]]:
+def crowd(
+    bootstrap: str, topic: str, group: str, count: int, deadline_s: float = 20
+) -> dict[str, list[int]]:
     """Start ``count`` consumers in one group on ``topic``; once the group has settled, what the
     broker assigned each (by client id). All of them are closed before this returns."""
     with grader_busy():  # three joins and three leaves make kafka-python chatty
         return _crowd(bootstrap, topic, group, count, deadline_s)
 
 
-def _crowd(bootstrap: str, topic: str, group: str, count: int,
-           deadline_s: float) -> dict[str, list[int]]:
+def _crowd(
+    bootstrap: str, topic: str, group: str, count: int, deadline_s: float
+) -> dict[str, list[int]]:
     stop = threading.Event()
-    consumers = [KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
-                               client_id=f"consumer-{n + 1}", enable_auto_commit=False,
-                               **FAST_GROUP) for n in range(count)]
+    consumers = [
+        KafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            client_id=f"consumer-{n + 1}",
+            enable_auto_commit=False,
+            **FAST_GROUP,
+        )
+        for n in range(count)
+    ]
 
     def keep_polling(consumer: KafkaConsumer) -> None:
         while not stop.is_set():
@@ -155,14 +196,19 @@ def _crowd(bootstrap: str, topic: str, group: str, count: int,
             while True:
                 view = groups.describe(group)
                 assigned = sum(len(m.partitions) for m in view.members)
-                if (view.state == "Stable" and len(view.members) == count
-                        and assigned == len(view.partitions)):
+                if (
+                    view.state == "Stable"
+                    and len(view.members) == count
+                    and assigned == len(view.partitions)
+                ):
                     break
                 if time.monotonic() > stop_at:
                     raise TimeoutError(f"the group did not settle in {deadline_s:.0f} s")
                 time.sleep(0.2)
-        return {m.client_id: [p for _, p in m.partitions]
-                for m in sorted(view.members, key=lambda m: m.client_id)}
+        return {
+            m.client_id: [p for _, p in m.partitions]
+            for m in sorted(view.members, key=lambda m: m.client_id)
+        }
     finally:
         stop.set()
         for thread in threads:
@@ -195,8 +241,9 @@ def try_shrink(bootstrap: str, topic: str, total: int) -> str:
 
 def poll_sizes(bootstrap: str, topic: str, max_poll_records: int) -> list[int]:
     """Read the whole topic (outside any group) and return how many records each poll() gave."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, max_poll_records=max_poll_records,
-                             enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, max_poll_records=max_poll_records, enable_auto_commit=False
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         consumer.assign(partitions)
@@ -204,8 +251,9 @@ def poll_sizes(bootstrap: str, topic: str, max_poll_records: int) -> list[int]:
         ends = consumer.end_offsets(partitions)
         sizes = []
         stop_at = time.monotonic() + 10
-        while (time.monotonic() < stop_at
-               and any(consumer.position(tp) < ends[tp] for tp in partitions)):
+        while time.monotonic() < stop_at and any(
+            consumer.position(tp) < ends[tp] for tp in partitions
+        ):
             batch = consumer.poll(timeout_ms=200)
             if batch:
                 sizes.append(sum(len(records) for records in batch.values()))

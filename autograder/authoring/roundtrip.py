@@ -1,0 +1,106 @@
+"""nbgrader end to end on a throwaway copy of the course: release, submit, autograde, export.
+
+Four submissions per lesson: the untouched release, the reference solution, an untouched
+release whose notebook redefines the check to always pass, and one whose code kills its own
+kernel. Only the reference may earn points, and the crash must not stop the others' grading.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from autograder.authoring.release import copy_course, run_nbgrader, solution_notebook
+from autograder.grading import manifest
+
+# Appended to the first solution cell: what a learner might try to get points for nothing.
+REDEFINE_CHECK = """
+
+from IPython.display import HTML, display
+import autograder.notebook.display, autograder.grading.verdict
+def _always_pass(*args, **kwargs):
+    display(HTML("<b>✔ passed</b>"))
+course.check = _always_pass
+autograder.notebook.display.report = lambda result: None
+autograder.grading.verdict.run_check = lambda *args, **kwargs: None
+"""
+
+# Appended to the first solution cell: learner code that takes the whole kernel down.
+CRASH_KERNEL = "\n\nimport os\nos._exit(1)\n"
+
+STUDENTS = ("untouched", "reference", "redefines-check", "crashes-kernel")
+
+
+@dataclass(frozen=True)
+class Score:
+    score: float
+    max_score: float
+
+
+def _grade_id(cell) -> str:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+
+
+def _submission(release, student: str, lesson: manifest.LessonSpec):
+    nb = nbformat.from_dict(release)
+    if student == "reference":
+        solved = {_grade_id(c): c.source for c in solution_notebook(lesson.source_notebook).cells}
+        for cell in nb.cells:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+                cell.source = solved[_grade_id(cell)]
+    else:
+        first = next(
+            c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+        )
+        first.source += {
+            "redefines-check": REDEFINE_CHECK,
+            "crashes-kernel": CRASH_KERNEL,
+            "untouched": "",
+        }[student]
+    return nb
+
+
+def autograde_lesson(lesson: manifest.LessonSpec) -> dict[str, Score]:
+    """Autograde the three submissions of ``lesson``; student -> score read back from export."""
+    with tempfile.TemporaryDirectory() as scratch:
+        course = copy_course(Path(scratch) / "course")
+        run_nbgrader(course, "generate_assignment", lesson.slug, "--force")
+        release = nbformat.read(course / "release" / lesson.slug / lesson.notebook_name, 4)
+        for student in STUDENTS:
+            folder = course / "submitted" / student / lesson.slug
+            folder.mkdir(parents=True)
+            nbformat.write(_submission(release, student, lesson), folder / lesson.notebook_name)
+        log = run_nbgrader(
+            course,
+            "autograde",
+            lesson.slug,
+            "--create",
+            "--force",
+            timeout_s=1800,
+            allow_failure=True,
+        )
+        # nbgrader names each submission it could not run; only the crashing one may be there.
+        unrun = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'", log))
+        if unrun - {"crashes-kernel"}:
+            raise RuntimeError(f"nbgrader could not autograde {sorted(unrun)}:\n{log[-3000:]}")
+        run_nbgrader(course, "generate_feedback", lesson.slug, "--force")
+        run_nbgrader(course, "export", "--to", str(course / "grades.csv"))
+        with open(course / "grades.csv", newline="") as handle:
+            rows = [row for row in csv.DictReader(handle) if row["assignment"] == lesson.slug]
+        feedback = {
+            student: (course / "feedback" / student / lesson.slug).is_dir()
+            for student in STUDENTS
+            if student != "crashes-kernel"
+        }
+    scores = {
+        row["student_id"]: Score(float(row["score"]), float(row["max_score"])) for row in rows
+    }
+    missing = [student for student, made in feedback.items() if not made]
+    if missing:
+        raise RuntimeError(f"nbgrader wrote no feedback for {missing}")
+    return scores

@@ -1,0 +1,5 @@
+import sys
+
+from autograder.cli.main import main
+
+sys.exit(main())

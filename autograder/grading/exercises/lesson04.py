@@ -1,0 +1,368 @@
+"""Lesson 04, reliability: no duplicates through lost answers, order through a refused request,
+and an honest report of sends the broker refused.
+
+The first two checks run the learner's function behind the fault proxy: ``prepare`` starts it
+with its fault switched on, ``judge`` stops it (a watchdog stops it anyway if the function never
+returns). The verdict comes from the broker alone, so a later rejudge needs no proxy.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+
+from autograder.faults import start_timed, stop_timed
+from autograder.grading import kafka_io
+from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.harness import Outcome
+from autograder.grading.result import CheckResult, failed, passed
+
+ACCOUNTS = ("acct-ada", "acct-bo", "acct-cy", "acct-di")
+PARTITIONS = 3
+TOPIC_LIMIT_BYTES = "2048"  # max.message.bytes of the readings topic
+
+
+def _make(attempt_id: str, prefix: str, count: int) -> list[dict]:
+    rng = random.Random(f"{prefix}-{attempt_id}")
+    return [
+        {
+            "id": f"{prefix}-{attempt_id}-{n:02d}",
+            "account": ACCOUNTS[n % len(ACCOUNTS)],
+            "amount": rng.randint(1, 900),
+        }
+        for n in range(count)
+    ]
+
+
+class PacedFeed:
+    """Events as a live feed delivers them: iterating waits ``interval_s`` before each one."""
+
+    def __init__(self, events: list[dict], interval_s: float) -> None:
+        self._events = list(events)
+        self._interval_s = interval_s
+
+    def __iter__(self):
+        for event in self._events:
+            time.sleep(self._interval_s)
+            yield dict(event)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __repr__(self) -> str:
+        return f"<live feed of {len(self._events)} events, one every {self._interval_s:g} s>"
+
+
+def _ids_on_broker(attempt: Attempt) -> tuple[list, dict[str, int]]:
+    stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
+    copies: Counter = Counter()
+    for record in stored:
+        try:
+            copies[str(record.value_json()["id"])] += 1
+        except (ValueError, KeyError, TypeError):
+            copies[f"<unreadable at {record.partition}/{record.offset}>"] += 1
+    return stored, dict(copies)
+
+
+def _judge_once_and_in_order(
+    exercise: Exercise, attempt: Attempt, expected: list[dict], what: str
+) -> CheckResult | None:
+    """Every expected record once, each account's in the given order; else the failure."""
+    stored, copies = _ids_on_broker(attempt)
+    wanted = [e["id"] for e in expected]
+    missing = [i for i in wanted if i not in copies]
+    if missing:
+        return failed(
+            exercise.id,
+            f"{len(missing)} {what}(s) never reached the broker",
+            f"all {len(wanted)} {what}s",
+            f"{len(wanted) - len(missing)} of them; missing {missing[:3]}",
+            "Did every send succeed in the end? A producer that does not retry gives up "
+            "at the first fault: leave `retries` at its default, flush before "
+            "returning, then run this cell again.",
+        )
+    unknown = sorted(set(copies) - set(wanted))
+    if unknown:
+        return failed(
+            exercise.id,
+            "the topic holds records that are not yours to send",
+            f"only the {len(wanted)} {what}s",
+            f"also {unknown[:3]}",
+            "Did you send anything besides what you were given? Send each one as "
+            "given, then run this cell again.",
+        )
+    doubled = {i: n for i, n in copies.items() if n > 1}
+    if doubled:
+        sample = sorted(doubled)[:2]
+        return failed(
+            exercise.id,
+            f"{len(doubled)} {what}(s) are stored more than once",
+            f"each {what} exactly once",
+            f"{len(stored)} records; e.g. " + ", ".join(f"{i} ×{doubled[i]}" for i in sample),
+            "The broker wrote a batch, its answer was lost, and your producer sent it "
+            "again: what lets the broker recognise a retried batch? Keep "
+            "`enable_idempotence` on, and check that nothing you set (acks=1, "
+            "retries=0, more than 5 requests in flight) quietly turns it off; then run "
+            "this cell again.",
+        )
+    order = defaultdict(list)
+    for record in stored:  # sorted by partition, then offset
+        value = record.value_json()
+        order[value["account"]].append(value["id"])
+    for account in sorted(order):
+        wanted_order = [e["id"] for e in expected if e["account"] == account]
+        if order[account] != wanted_order:
+            return failed(
+                exercise.id,
+                f"{account}'s {what}s are out of order on the broker",
+                " → ".join(i[-2:] for i in wanted_order),
+                " → ".join(i[-2:] for i in order[account]),
+                "A refused batch was retried after later batches had gone through: "
+                "what stops a producer from overtaking its own retry? Keep "
+                "`enable_idempotence` on (or allow one request in flight), then run "
+                "this cell again.",
+            )
+    return None
+
+
+class NoDuplicates(Exercise):
+    id = "no-duplicates"
+    time_limit_s = 20.0
+    count = 12
+    lost_answers = 2
+
+    def payments(self, attempt: Attempt) -> list[dict]:
+        return _make(attempt.attempt_id, "pay", self.count)
+
+    def _key(self, attempt: Attempt) -> str:
+        return f"topic:{attempt.topic()}"  # the proxy's key: the attempt's topic is unique
+
+    def arm(self, proxy):
+        return [proxy.drop_responses("Produce", count=self.lost_answers)]
+
+    def prepare(self, attempt: Attempt) -> dict:
+        kafka_io.create_topic(attempt.bootstrap, attempt.topic(), PARTITIONS)
+        proxy = start_timed(
+            self._key(attempt), attempt.bootstrap, self.arm, lifetime_s=self.time_limit_s + 5
+        )
+        return {
+            "bootstrap": proxy.bootstrap,
+            "topic": attempt.topic(),
+            "payments": self.payments(attempt),
+        }
+
+    def run_learner(self, function, kwargs: dict) -> Outcome:
+        """The learner's function, then the proxy stopped at once, however the function ended.
+        (``judge`` stops it too, and a watchdog, for a harness that calls neither.)"""
+        try:
+            return super().run_learner(function, kwargs)
+        finally:
+            stop_timed(self._key_for(kwargs))
+
+    def _key_for(self, kwargs: dict) -> str:
+        return f"topic:{kwargs['topic']}"
+
+    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
+        stop_timed(self._key(attempt))
+        early = judge_outcome_first(
+            self, attempt, outcome, "send_payments", "How does a producer send each payment?"
+        )
+        if early:
+            return early
+        problem = _judge_once_and_in_order(self, attempt, self.payments(attempt), "payment")
+        return problem or passed(
+            self.id,
+            f"{self.count} payments, each stored once and in "
+            "order, although the broker's first answers were lost",
+        )
+
+
+class KeepOrder(NoDuplicates):
+    id = "keep-order"
+    count = 12
+    interval_s = 0.02
+
+    def payments(self, attempt: Attempt) -> list[dict]:
+        return _make(attempt.attempt_id, "evt", self.count)
+
+    def arm(self, proxy):
+        return [proxy.fail_requests("Produce", count=1, after_s=0.25)]
+
+    def prepare(self, attempt: Attempt) -> dict:
+        kwargs = super().prepare(attempt)
+        return {
+            "bootstrap": kwargs["bootstrap"],
+            "topic": kwargs["topic"],
+            "feed": PacedFeed(kwargs["payments"], self.interval_s),
+        }
+
+    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
+        stop_timed(self._key(attempt))
+        early = judge_outcome_first(
+            self,
+            attempt,
+            outcome,
+            "send_account_events",
+            "How does a producer send each event from the feed?",
+        )
+        if early:
+            return early
+        problem = _judge_once_and_in_order(self, attempt, self.payments(attempt), "event")
+        return problem or passed(
+            self.id,
+            f"{self.count} events, each account's in order, "
+            "although the broker refused the first request",
+        )
+
+
+class FailureReport(Exercise):
+    id = "failure-report"
+    count = 10
+    too_big = 3
+
+    def readings(self, attempt: Attempt) -> list[dict]:
+        rng = random.Random(f"readings-{attempt.attempt_id}")
+        big = set(rng.sample(range(2, self.count - 2), self.too_big))  # fits on both sides
+        readings = []
+        for n in range(self.count):
+            reading = {
+                "id": f"r-{attempt.attempt_id}-{n:02d}",
+                "sensor": f"s{n % 3}",
+                "celsius": rng.randint(-20, 40),
+            }
+            if n in big:
+                reading["trace"] = "0.125," * 500  # about 3 KB: over the topic's 2 KB limit
+            readings.append(reading)
+        return readings
+
+    def prepare(self, attempt: Attempt) -> dict:
+        kafka_io.create_topic(
+            attempt.bootstrap, attempt.topic(), 1, {"max.message.bytes": TOPIC_LIMIT_BYTES}
+        )
+        return {
+            "bootstrap": attempt.bootstrap,
+            "topic": attempt.topic(),
+            "readings": self.readings(attempt),
+        }
+
+    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
+        early = judge_outcome_first(
+            self,
+            attempt,
+            outcome,
+            "publish_readings",
+            "How do you learn the outcome of each send?",
+            {
+                "MessageSizeTooLargeError": "With max_request_size=2048, send() itself refuses an "
+                "oversized record: did you wrap each send in try/except KafkaError and record the "
+                "reading as failed? Catch it, then run this cell again.",
+                "UnknownError": "kafka-python's flush() raises UnknownError('Future not done') "
+                "while it splits a batch the broker refused as too large: why let the broker see "
+                "an oversized record at all? Refuse it at the producer with max_request_size=2048, "
+                "then run this cell again.",
+            },
+        )
+        if early:
+            return early
+        report = outcome.returned
+        if (
+            not isinstance(report, dict)
+            or not {"delivered", "failed"} <= set(report)
+            or not isinstance(report["delivered"], dict)
+            or not isinstance(report["failed"], dict)
+        ):
+            return failed(
+                self.id,
+                "the report has the wrong shape",
+                "{'delivered': {id: [partition, offset]}, 'failed': {id: 'ErrorName'}}",
+                repr(report)[:100],
+                "What should your function return? Build both dicts from your "
+                "callbacks and errbacks, then return them.",
+            )
+        readings = self.readings(attempt)
+        fits = [r["id"] for r in readings if "trace" not in r]
+        too_big = sorted(r["id"] for r in readings if "trace" in r)
+        stored, copies = _ids_on_broker(attempt)
+        on_broker = {}
+        for record in stored:
+            try:
+                on_broker[str(record.value_json()["id"])] = [record.partition, record.offset]
+            except (ValueError, KeyError, TypeError):
+                continue
+        missing = [i for i in fits if i not in on_broker]
+        if missing:
+            return failed(
+                self.id,
+                f"{len(missing)} reading(s) that fit never reached the broker",
+                f"all {len(fits)} readings under 2 KB on the broker",
+                f"{len(fits) - len(missing)} of them; missing {missing[:3]}",
+                "After the broker refused one record, did your producer refuse "
+                "everything after it? kafka-python's idempotent producer treats that "
+                "refusal as fatal. Stop oversized records before they leave, with "
+                "max_request_size=2048, then run this cell again.",
+            )
+        doubled = sorted(i for i, n in copies.items() if n > 1)
+        if doubled:
+            return failed(
+                self.id,
+                "some readings are stored more than once",
+                "each reading once",
+                f"{doubled[:3]} more than once",
+                "Did you send some readings again by hand? Send each reading once, "
+                "then run this cell again.",
+            )
+        delivered = {
+            str(k): list(v) if isinstance(v, (list, tuple)) else v
+            for k, v in report["delivered"].items()
+        }
+        wrong = {k: v for k, v in delivered.items() if on_broker.get(k) != v}
+        if wrong:
+            reading_id = sorted(wrong)[0]
+            return failed(
+                self.id,
+                "a reported position is not where the broker holds the reading",
+                f"{reading_id} at {on_broker.get(reading_id, 'nowhere (it failed)')}",
+                f"{reading_id} reported at {wrong[reading_id]}",
+                "Where do partition and offset come from? Take them from the metadata "
+                "your callback receives, then run this cell again.",
+            )
+        unreported = sorted(set(on_broker) - set(delivered))
+        if unreported:
+            return failed(
+                self.id,
+                "some delivered readings are missing from your report",
+                f"all {len(on_broker)} delivered readings",
+                f"{len(delivered)} reported; e.g. {unreported[0]} is missing",
+                "Did you wait for every callback before building the report? Flush "
+                "before you return, then run this cell again.",
+            )
+        reported_failed = {str(k): str(v) for k, v in report["failed"].items()}
+        if sorted(reported_failed) != too_big:
+            return failed(
+                self.id,
+                "the failed sends are not reported correctly",
+                f"failed: {too_big}",
+                f"failed: {sorted(reported_failed)}",
+                "Where does the broker's refusal of a record arrive? Attach an errback "
+                "to every future and record the reading's id with the error, then run "
+                "this cell again.",
+            )
+        names = {v for v in reported_failed.values()}
+        if names != {"MessageSizeTooLargeError"}:
+            return failed(
+                self.id,
+                "the failures carry the wrong error names",
+                "MessageSizeTooLargeError for each",
+                f"{sorted(names)}",
+                "What names the error? Store type(error).__name__ of the exception "
+                "your errback receives, then run this cell again.",
+            )
+        return passed(
+            self.id,
+            f"{len(fits)} readings delivered at the reported positions, "
+            f"{len(too_big)} oversized readings reported as failed",
+        )
+
+
+EXERCISES = (NoDuplicates(), KeepOrder(), FailureReport())

@@ -1,0 +1,245 @@
+"""Lesson 07, delivery semantics: a consumer that survives real crashes without losing or
+duplicating a record.
+
+The learner's ``store_orders(consumer, sink)`` runs three times in a forked child process (see
+``autograder.grading.crash_runner``): killed while storing, killed between the sink's commit and the
+offsets' commit, then once to the end. The judge reads two things the grader finds on its own:
+the SQLite sink at a path it derives from the attempt, and the group's committed offsets on the
+broker.
+
+Why a file the learner's code wrote can be judged: the file *is* the work asked for, the way a
+topic is in lesson 01. The grader picks its path, opens it read-only itself, and checks every
+row against the orders it rebuilds from the attempt id; the offsets come from the broker. A
+notebook that redefines the check never runs the attempt, so there is no claim, no file and no
+commit to find. What the grader cannot see again later is that the crashes happened: it takes
+that from the claim, and a claim without the rows and the offsets behind it earns nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from autograder.grading import kafka_io
+from autograder.grading.crash_runner import ChildResult, run_forked
+from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises.crash_sink import (
+    TABLE,
+    CrashBeforeOffsetCommit,
+    CrashPlan,
+    CrashWhileStoring,
+    open_consumer,
+    open_sink,
+)
+from autograder.grading.exercises.orders import make_orders
+from autograder.grading.harness import Outcome
+from autograder.grading.paths import state_dir
+from autograder.grading.result import CheckResult, failed, passed
+
+ORDERS_PARTITIONS = 3
+ORDERS = 12
+CRASH_AFTER_ROWS = 3
+MAX_NOTES = 12
+
+
+def sink_path(attempt: Attempt) -> Path:
+    """Where this attempt's SQLite sink lives: chosen by the grader, found again by rejudge."""
+    return state_dir() / "sinks" / f"{attempt.topic()}.db"
+
+
+def _one_run(function: Callable[..., Any], kwargs: dict, crash: str) -> Any:
+    """In the child: make the consumer and the sink, arm the crash, call the learner."""
+    path = Path(kwargs["sink_path"])
+    plans = {
+        "while storing": CrashWhileStoring(CRASH_AFTER_ROWS),
+        "before offset commit": CrashBeforeOffsetCommit(path),
+        "none": CrashPlan(),
+    }
+    consumer = open_consumer(kwargs["bootstrap"], kwargs["topic"], kwargs["group"])
+    sink = open_sink(path)
+    consumer.sink = sink
+    sink.watch(plans[crash])
+    try:
+        return function(consumer=consumer, sink=sink)
+    finally:
+        sink.watch(CrashPlan())
+        consumer.close(autocommit=False)
+        sink.close()  # a transaction left open is rolled back, as a dying process's would be
+
+
+def _ended(result: ChildResult) -> str:
+    if result.crashed:
+        return "crashed"
+    if result.timed_out:
+        return "timed out"
+    return "raised" if result.error else "returned"
+
+
+class CrashSafeSink(Exercise):
+    id = "crash-safe-sink"
+    time_limit_s = 15.0  # for each of the three runs
+    crashes = ("while storing", "before offset commit", "none")
+
+    def orders(self, attempt: Attempt) -> list[dict]:
+        return make_orders(attempt.attempt_id, ORDERS)
+
+    def prepare(self, attempt: Attempt) -> dict:
+        kafka_io.create_topic(attempt.bootstrap, attempt.topic(), ORDERS_PARTITIONS)
+        for order in self.orders(attempt):
+            kafka_io.append_json(attempt.bootstrap, attempt.topic(), order["customer"], order)
+        path = sink_path(attempt)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        return {
+            "bootstrap": attempt.bootstrap,
+            "topic": attempt.topic(),
+            "group": attempt.group(),
+            "sink_path": str(path),
+        }
+
+    def run_learner(self, function: Callable[..., Any], kwargs: dict) -> Outcome:
+        """Three runs in a forked child: two killed at the injected moments, one to the end."""
+        runs, notes = [], []
+        error = error_type = None
+        timed_out = False
+        for number, crash in enumerate(self.crashes, start=1):
+            result = run_forked(partial(_one_run, function, kwargs, crash), self.time_limit_s)
+            runs.append({"run": number, "crash planned": crash, "ended": _ended(result)})
+            notes += [
+                f"run {number}: {line}"
+                for line in result.output.splitlines()
+                if line.strip() and "blocking the event loop" not in line
+            ]
+            if result.timed_out or result.error:
+                error, error_type, timed_out = result.error, result.error_type, result.timed_out
+                break
+        return Outcome(
+            returned={"runs": runs},
+            error=error,
+            error_type=error_type,
+            timed_out=timed_out,
+            notes=tuple(notes[:MAX_NOTES]),
+        )
+
+    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
+        early = judge_outcome_first(
+            self,
+            attempt,
+            outcome,
+            "store_orders",
+            "How does your function read each order and store it in the sink?",
+            {
+                "IntegrityError": "The restart was handed records your sink already held, and the "
+                "unique key refused them loudly. How can an INSERT skip a row whose key exists? "
+                "Use INSERT OR IGNORE (or ON CONFLICT DO NOTHING), then run this cell again."
+            },
+        )
+        if early:
+            return early
+        returned = outcome.returned if isinstance(outcome.returned, dict) else {}
+        runs = [run for run in returned.get("runs") or [] if isinstance(run, dict)]
+        crashed = [run for run in runs if run.get("ended") == "crashed"]
+        if not crashed:
+            return failed(
+                self.id,
+                "your function was never caught by the injected crash",
+                "a run killed while it stores orders",
+                "every run returned on its own",
+                "The crash comes when the sink commits rows: did your function store "
+                "and commit anything before it returned? Poll until a poll comes back "
+                "empty, store every order, then run this cell again.",
+            )
+        return self._judge_sink_and_offsets(attempt, len(crashed))
+
+    def _judge_sink_and_offsets(self, attempt: Attempt, crashes: int) -> CheckResult:
+        orders = self.orders(attempt)
+        rows, problem = _read_sink(sink_path(attempt))
+        if problem:
+            return failed(
+                self.id,
+                "the sink has no readable orders table",
+                f"a table `{TABLE}` with columns order_id, customer, amount",
+                problem,
+                "Did your function create the table before inserting? Run "
+                f"`CREATE TABLE IF NOT EXISTS {TABLE} (...)` first, then run this cell "
+                "again.",
+            )
+        counts = Counter(row[0] for row in rows)
+        lost = [o["order_id"] for o in orders if counts[o["order_id"]] == 0]
+        if lost:
+            return failed(
+                self.id,
+                f"{len(lost)} of {len(orders)} orders were lost in the crashes",
+                "every order in the sink",
+                f"missing: {', '.join(lost[:4])}" + (" …" if len(lost) > 4 else ""),
+                "A crash came after the offsets were committed but before the sink "
+                "committed the orders: which must be durable first? Commit the sink, "
+                "then the consumer's offsets, then run this cell again.",
+            )
+        twice = sorted(order_id for order_id, n in counts.items() if n > 1)
+        if twice:
+            return failed(
+                self.id,
+                f"{len(twice)} orders are stored more than once",
+                "each order exactly once",
+                f"{twice[0]} {counts[twice[0]]} times, and {len(twice) - 1} more",
+                "The restart is handed again every record whose offset was not "
+                "committed: how can the sink refuse a second copy? Give order_id a "
+                "PRIMARY KEY (or UNIQUE) and insert with INSERT OR IGNORE, then run "
+                "this cell again.",
+            )
+        wanted = {o["order_id"]: (o["customer"], o["amount"]) for o in orders}
+        wrong = [row for row in rows if wanted.get(row[0]) != (row[1], row[2])]
+        if wrong:
+            order_id = wrong[0][0]
+            return failed(
+                self.id,
+                "a row does not match its order",
+                f"{order_id}: {wanted.get(order_id, 'no such order')}",
+                f"{order_id}: {tuple(wrong[0][1:])}",
+                "Did you store each order's own customer and amount? Take them from "
+                "record.value, then run this cell again.",
+            )
+        ends = kafka_io.end_offsets(attempt.bootstrap, attempt.topic())
+        committed = kafka_io.committed_offsets(attempt.bootstrap, attempt.group())
+        behind = {
+            p: committed.get((attempt.topic(), p))
+            for p, end in ends.items()
+            if committed.get((attempt.topic(), p)) != end
+        }
+        if behind:
+            return failed(
+                self.id,
+                "the group's committed offsets do not reach the end",
+                f"committed = end offsets {dict(sorted(ends.items()))}",
+                f"committed {dict(sorted(behind.items()))}",
+                "A restart starts from the committed offsets: did you commit after "
+                "storing each batch? Call consumer.commit() once the sink committed, "
+                "then run this cell again.",
+            )
+        return passed(
+            self.id,
+            f"all {len(orders)} orders stored exactly once and every offset "
+            f"committed, through {crashes} real crash"
+            f"{'es' if crashes > 1 else ''}",
+        )
+
+
+def _read_sink(path: Path) -> tuple[list[tuple], str | None]:
+    """(rows, None), or ([], what went wrong). Opened read-only: the judge changes nothing."""
+    if not path.exists():
+        return [], "no sink file: your function never ran"
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as reader:
+            rows = reader.execute(f"SELECT order_id, customer, amount FROM {TABLE}").fetchall()
+        return rows, None
+    except sqlite3.Error as error:
+        return [], f"{type(error).__name__}: {error}"
+
+
+EXERCISES = (CrashSafeSink(),)
