@@ -1,0 +1,29 @@
+"""the error's message instead of its name"""
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+
+def publish_readings(bootstrap, topic, readings):
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, max_request_size=2048, value_serializer=JsonValueSerializer()
+    )
+    delivered, failed = {}, {}
+    try:
+        for reading in readings:
+            rid = reading["id"]
+            try:
+                future = producer.send(topic, value=reading)
+            except KafkaError as error:
+                failed[rid] = str(error)
+                continue
+            future.add_callback(
+                lambda metadata, rid=rid: delivered.update(
+                    {rid: [metadata.partition, metadata.offset]}
+                )
+            )
+            future.add_errback(lambda error, rid=rid: failed.update({rid: str(error)}))
+        producer.flush(timeout=10)
+    finally:
+        producer.close(timeout=5)
+    return {"delivered": delivered, "failed": failed}

@@ -1,0 +1,24 @@
+"""offsets committed as soon as a batch arrives (at most once)"""
+
+import time
+
+
+def store_orders(consumer, sink):
+    sink.execute(
+        "CREATE TABLE IF NOT EXISTS orders "
+        "(order_id TEXT PRIMARY KEY, customer TEXT, amount INTEGER)"
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        batch = consumer.poll(timeout_ms=1000)
+        if not batch:
+            return
+        consumer.commit()  # the batch counts as handled before it is stored
+        for records in batch.values():
+            for record in records:
+                order = record.value
+                sink.execute(
+                    "INSERT OR IGNORE INTO orders VALUES (?, ?, ?)",
+                    (order["order_id"], order["customer"], order["amount"]),
+                )
+        sink.commit()
