@@ -32,6 +32,7 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from kafka.errors import for_code
 
@@ -135,6 +136,8 @@ class FaultProxy:
         self._stopping = threading.Event()
         self.counts: Counter = Counter()  # ("Produce", "forwarded") -> n, ...
         self.max_in_flight: Counter = Counter()  # "Produce" -> most requests awaiting answers
+        self.requests_seen: Counter = Counter()  # "Produce" -> every request a client sent
+        self.faults_fired: Counter = Counter()  # "drop-response" -> times any such fault struck
         self.events: deque = deque(maxlen=EVENTS_KEPT)
         self._connections = 0
 
@@ -237,6 +240,13 @@ class FaultProxy:
         unless the client has given up on the connection by then."""
         return self._switched_on(Fault("withhold-response", api_key(api), float("inf")))
 
+    def _strike(self, fault: Fault, api: str, what: str) -> None:
+        """Count one strike of ``fault``: on the fault itself and in the proxy's own totals,
+        which outlive the fault being switched off."""
+        fault.fired += 1
+        self.faults_fired[fault.kind] += 1
+        self.counts[(api, what)] += 1
+
     def _first_fault(self, kind: str, key: int) -> Fault | None:
         for fault in self._faults:
             if fault.kind == kind and fault.matches(key):
@@ -254,10 +264,11 @@ class FaultProxy:
             with self._lock:
                 for key, mask in ready:
                     kind, target = key.data
+                    sock = cast(socket.socket, key.fileobj)  # only sockets are registered
                     if kind == "listen":
-                        self._accept(key.fileobj, target)
+                        self._accept(sock, target)
                     elif not target.closed:
-                        self._service(target, key.fileobj, mask)
+                        self._service(target, sock, mask)
                 for link in list(self._links):
                     if not link.closed:
                         self._release(link)
@@ -315,17 +326,16 @@ class FaultProxy:
 
     def _on_request(self, link: _Link, request: Request) -> None:
         api = request.api
+        self.requests_seen[api] += 1
         fault = self._first_fault("lose-request", request.api_key)
         if fault:
-            fault.fired += 1
-            self.counts[(api, "lost")] += 1
+            self._strike(fault, api, "lost")
             self._close(link, f"{api} request lost (correlation id {request.correlation_id})")
             return
         expects_response = request.expects_response
         fault = self._first_fault("fail-request", request.api_key) if expects_response else None
         if fault:
-            fault.fired += 1
-            self.counts[(api, "failed")] += 1
+            self._strike(fault, api, "failed")
             link.slots.append(
                 _Slot(
                     request.correlation_id,
@@ -341,6 +351,8 @@ class FaultProxy:
             return
         link.to_upstream += request.frame
         self.counts[(api, "forwarded")] += 1
+        if not expects_response:  # acks=0: the client will never know what became of it
+            self.counts[(api, "sent without waiting for an answer")] += 1
         if expects_response:
             link.slots.append(_Slot(request.correlation_id, request.api_key))
             self.max_in_flight[api] = max(self.max_in_flight[api], link.in_flight(request.api_key))
@@ -354,16 +366,14 @@ class FaultProxy:
         api = api_name(slot.api_key)
         fault = self._first_fault("drop-response", slot.api_key)
         if fault:
-            fault.fired += 1
-            self.counts[(api, "dropped")] += 1
+            self._strike(fault, api, "dropped")
             self._close(link, f"{api} response {correlation_id} dropped after the broker answered")
             return
         slot.response = frame
         fault = self._first_fault("withhold-response", slot.api_key)
         if fault:
-            fault.fired += 1
+            self._strike(fault, api, "withheld")
             slot.held_by = fault
-            self.counts[(api, "withheld")] += 1
 
     def _release(self, link: _Link) -> None:
         """Hand the client every answered response at the head of the queue, in order."""
@@ -420,13 +430,32 @@ class FaultProxy:
         found["most in flight"] = self.max_in_flight[api]
         return found
 
+    def report(self) -> dict:
+        """Everything the proxy counted, JSON-safe: the requests it saw by API, the strikes of
+        each kind of fault, and the Produce summary. A check records it as evidence that the
+        learner's client went through the fault (and met it).
+
+        Example:
+            >>> proxy.report()
+            {'requests': {'Metadata': 2, 'Produce': 3}, 'faults fired': {'drop-response': 2},
+             'Produce': {'forwarded': 3, 'dropped': 2, 'relayed': 1, 'most in flight': 1},
+             'connections': 3}
+        """
+        with self._lock:
+            return {
+                "requests": dict(sorted(self.requests_seen.items())),
+                "faults fired": dict(sorted(self.faults_fired.items())),
+                "Produce": self.summary("Produce"),
+                "connections": self._connections,
+            }
+
 
 def _error_code(name: str) -> int:
     from kafka import errors
 
     for value in vars(errors).values():
         if isinstance(value, type) and getattr(value, "message", None) == name:
-            return value.errno
+            return int(cast(Any, value).errno)
     raise ValueError(f"no Kafka error is called {name!r}")
 
 

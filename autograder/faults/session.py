@@ -88,7 +88,7 @@ def _port_lock(routes: list[Route], patience_s: float) -> Iterator[None]:
         handle.close()  # closing the file releases the lock, also when the process dies
 
 
-_timed: dict[str, contextlib.ExitStack] = {}
+_timed: dict[str, tuple[contextlib.ExitStack, FaultProxy]] = {}
 _timed_guard = threading.Lock()
 
 
@@ -117,7 +117,7 @@ def start_timed(
         stack.close()
         raise
     with _timed_guard:
-        _timed[key] = stack
+        _timed[key] = (stack, proxy)
     watchdog = threading.Timer(lifetime_s, stop_timed, args=(key,))
     watchdog.daemon = True
     watchdog.start()
@@ -125,9 +125,13 @@ def start_timed(
     return proxy
 
 
-def stop_timed(key: str) -> None:
-    """Stop the timed proxy under ``key``, if it still runs."""
+def stop_timed(key: str) -> FaultProxy | None:
+    """Stop the timed proxy under ``key``, if it still runs, and return it: its counters
+    (``report()``) stay readable after the stop. None when no proxy ran under ``key``."""
     with _timed_guard:
-        stack = _timed.pop(key, None)
-    if stack is not None:
-        stack.close()
+        entry = _timed.pop(key, None)
+    if entry is None:
+        return None
+    stack, proxy = entry
+    stack.close()
+    return proxy

@@ -18,6 +18,9 @@ class Outcome:
     """How the learner's function ended.
 
     ``returned`` is the value after a JSON round trip, exactly as the grader will see it later.
+    ``evidence`` is what the grader itself saw of the attempt from outside the learner's code
+    (the fault proxy's counters, the crash runner's record of each run), JSON-safe: it is
+    recorded in the claim with the rest, so a later rejudge judges the same evidence.
     """
 
     returned: Any = None
@@ -25,6 +28,7 @@ class Outcome:
     error_type: str | None = None
     timed_out: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    evidence: dict = field(default_factory=dict)
 
     @property
     def not_written(self) -> bool:
@@ -36,15 +40,18 @@ class Outcome:
             "error": self.error,
             "error_type": self.error_type,
             "timed_out": self.timed_out,
+            "evidence": self.evidence,
         }
 
     @classmethod
     def from_claim(cls, claim: dict) -> Outcome:
+        evidence = claim.get("evidence")
         return cls(
             claim.get("returned"),
             claim.get("error"),
             claim.get("error_type"),
             bool(claim.get("timed_out")),
+            evidence=evidence if isinstance(evidence, dict) else {},
         )
 
 

@@ -12,8 +12,10 @@ import atexit
 import json
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic, OffsetSpec
@@ -46,11 +48,16 @@ class StoredRecord:
     def key_text(self) -> str | None:
         return None if self.key is None else self.key.decode("utf-8", "replace")
 
-    def value_json(self):
-        """The value parsed as JSON; raises ValueError when it is not JSON text."""
+    @property
+    def value_text(self) -> str:
+        """The value as UTF-8 text; raises ValueError for a null value (a tombstone)."""
         if self.value is None:
             raise ValueError("the value is empty (null)")
-        return json.loads(self.value.decode("utf-8"))
+        return self.value.decode("utf-8")
+
+    def value_json(self):
+        """The value parsed as JSON; raises ValueError when it is not JSON text."""
+        return json.loads(self.value_text)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,10 @@ class TopicInfo:
     configs: dict[str, str]
 
 
-_KINDS = {
+# kafka-python ships no type hints: to mypy its clients are Any.
+_KafkaClient = Any
+
+_KINDS: dict[str, tuple[Callable[..., _KafkaClient], dict[str, object]]] = {
     "admin": (KafkaAdminClient, {}),
     "consumer": (KafkaConsumer, {"enable_auto_commit": False}),
     "consumer-committed": (
@@ -70,7 +80,7 @@ _KINDS = {
     ),
     "producer": (KafkaProducer, {"max_block_ms": REQUEST_TIMEOUT_MS}),
 }
-_open: dict[tuple[str, str], tuple[object, threading.Lock]] = {}
+_open: dict[tuple[str, str], tuple[_KafkaClient, threading.Lock]] = {}
 _open_guard = threading.Lock()
 
 
@@ -82,7 +92,7 @@ def _unreachable(bootstrap: str, error: Exception) -> BrokerUnreachable:
 
 
 @contextmanager
-def _client(kind: str, bootstrap: str):
+def _client(kind: str, bootstrap: str) -> Iterator[_KafkaClient]:
     """A cached client of ``kind`` for ``bootstrap``, used by one caller at a time.
 
     A client that failed is closed and forgotten, so the next call starts afresh (the broker may
@@ -116,7 +126,7 @@ def _client(kind: str, bootstrap: str):
             raise
 
 
-def _forget(key) -> None:
+def _forget(key: tuple[str, str]) -> None:
     with _open_guard:
         entry = _open.pop(key, None)
     if entry is not None:

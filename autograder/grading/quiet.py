@@ -34,7 +34,7 @@ def grader_busy():
 class _CurrentStdout(logging.StreamHandler):
     """Writes to whatever sys.stdout is at emit time (Jupyter swaps it per cell)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stdout
 

@@ -87,6 +87,22 @@ class CheckResult:
         )
 
 
+RUN_AGAIN = "then run this cell again"
+
+
+def run_again(hint: str) -> str:
+    """``hint`` (a question, then what to do) ending in the course's one closing instruction.
+
+    Example:
+        >>> run_again("Did you flush? Call producer.flush() before returning.")
+        'Did you flush? Call producer.flush() before returning, then run this cell again.'
+    """
+    text = hint.rstrip()
+    if text.endswith(f"{RUN_AGAIN}."):
+        return text
+    return f"{text.rstrip('.')}, {RUN_AGAIN}."
+
+
 def passed(exercise: str, summary: str) -> CheckResult:
     return CheckResult(exercise, True, summary)
 

@@ -15,7 +15,7 @@ from autograder.grading import kafka_io
 from autograder.grading.exercises import EXERCISES, Attempt
 from autograder.grading.harness import Outcome
 from autograder.grading.namespace import Namespace, new_attempt_id
-from autograder.grading.result import CheckResult, failed
+from autograder.grading.result import CheckResult, failed, run_again
 
 CLAIMS_PARTITIONS = 1  # one partition keeps every claim in the order it was made
 
@@ -35,7 +35,7 @@ def _unreachable(exercise: str, error: Exception) -> CheckResult:
         "the broker did not answer",
         "a running Kafka broker",
         str(error),
-        "Is the broker up? Run `kafka-course broker up` in a terminal, then run this cell again.",
+        run_again("Is the broker up? Run `kafka-course broker up` in a terminal."),
     )
 
 

@@ -10,9 +10,10 @@ from collections import defaultdict
 from kafka.partitioner import murmur2
 
 from autograder.grading import kafka_io
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises import scans
+from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.harness import Outcome
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 SIGN_BIT = 0x80000000
 POSITIVE_MASK = 0x7FFFFFFF
@@ -65,32 +66,21 @@ class PredictPartitions(Exercise):
         )
         return {"keys": list(keys), "num_partitions": partitions}
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "predict_partitions",
-            "How does the default partitioner turn a key into a number?",
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         keys, partitions = prediction_inputs(attempt.attempt_id)
         on_broker = {
             r.key_text: r.partition for r in kafka_io.read_all(attempt.bootstrap, attempt.topic())
         }
         if set(on_broker) != set(keys):
-            return failed(
-                self.id,
+            return self.failure(
                 "the check's own records are not all on the broker",
                 f"one record for each of the {len(keys)} keys",
                 f"{len(on_broker)} of them",
-                "Was the broker busy or restarting while the check ran? Run this cell again.",
+                "Was the broker busy or restarting while the check ran? Wait a moment.",
             )
         predicted = outcome.returned
         if not isinstance(predicted, dict):
-            return failed(
-                self.id,
+            return self.failure(
                 "the function did not return a dict",
                 "{key: partition} for every key",
                 repr(predicted)[:100],
@@ -99,20 +89,17 @@ class PredictPartitions(Exercise):
             )
         missing = [k for k in keys if k not in predicted]
         if missing:
-            return failed(
-                self.id,
+            return self.failure(
                 f"{len(missing)} key(s) have no prediction",
                 f"a partition for each of the {len(keys)} keys",
                 f"no entry for {', '.join(missing[:4])}",
-                "Did you loop over every key you were given? Put each one in the "
-                "dict, then run this cell again.",
+                "Did you loop over every key you were given? Put each one in the dict.",
             )
         wrong = [k for k in keys if predicted[k] != on_broker.get(k)]
         if not wrong:
-            return passed(
-                self.id,
+            return self.success(
                 f"all {len(keys)} predictions match the partitions the broker "
-                f"holds the keys in ({partitions} partitions)",
+                f"holds the keys in ({partitions} partitions)"
             )
         shown = ", ".join(f"{k} → {on_broker.get(k)}" for k in wrong[:3])
         found = ", ".join(f"{k} → {predicted[k]!r}" for k in wrong[:3])
@@ -120,16 +107,14 @@ class PredictPartitions(Exercise):
             hint = (
                 "murmur2 in kafka-python returns an unsigned 32-bit number; what does the "
                 "producer do to its top bit before the modulo? Apply `& 0x7fffffff` to the "
-                "hash, then take `% num_partitions`."
+                "hash before taking `% num_partitions`."
             )
         else:
             hint = (
                 "Which hash does the producer use, and over which bytes? Take "
-                "`murmur2(key.encode('utf-8')) & 0x7fffffff`, then `% num_partitions`, and "
-                "run this cell again."
+                "`murmur2(key.encode('utf-8')) & 0x7fffffff`, then `% num_partitions`."
             )
-        return failed(
-            self.id,
+        return self.failure(
             f"{len(wrong)} of {len(keys)} predictions differ from the broker",
             f"(where the broker stored them) {shown}",
             f"(your prediction) {found}",
@@ -161,6 +146,10 @@ def make_events(attempt_id: str, count: int = 12) -> list[dict]:
 
 class RegionRouting(Exercise):
     id = "region-partitioner"
+    error_hints = {
+        "KeyError": "A partitioner runs inside send(), so its errors surface there: does yours "
+        'know every region? Send "us" to 0, "eu" to 1 and any other region to 2.'
+    }
 
     def prepare(self, attempt: Attempt) -> dict:
         kafka_io.create_topic(attempt.bootstrap, attempt.topic(), REGION_TOPIC_PARTITIONS)
@@ -170,82 +159,31 @@ class RegionRouting(Exercise):
             "events": make_events(attempt.attempt_id),
         }
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "publish_by_region",
-            "Which partition does each region go to?",
-            {
-                "KeyError": "A partitioner runs inside send(), so its errors surface there: does "
-                'yours know every region? Send "us" to 0, "eu" to 1 and any other region to 2, '
-                "then run this cell again."
-            },
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         events = make_events(attempt.attempt_id)
         stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
-        if len(stored) < len(events):
-            return failed(
-                self.id,
-                f"{len(events) - len(stored)} event(s) are not on the broker",
-                f"{len(events)} records",
-                f"{len(stored)} records",
-                "What makes the producer send what it buffers before your function "
-                "returns? Call producer.flush() (or close()) before returning.",
-            )
-        if len(stored) > len(events):
-            return failed(
-                self.id,
-                "the topic holds more records than there are events",
-                f"{len(events)} records",
-                f"{len(stored)} records",
-                "Did you send some events twice? Send each event exactly once.",
-            )
+        content = self._content(scans.match_expected(stored, events, "event_id"))
+        if content:
+            return content
         by_id = {e["event_id"]: e for e in events}
         misplaced: dict[str, set[int]] = defaultdict(set)
         for record in stored:
-            try:
-                value = record.value_json()
-            except ValueError:
-                return failed(
-                    self.id,
-                    "a value is not JSON",
-                    "values like " + json.dumps(events[0]),
-                    repr(record.value[:60] if record.value else record.value),
-                    "What turns a dict into JSON bytes? Give the producer "
-                    "value_serializer=JsonValueSerializer(), then run this cell again.",
-                )
-            event = by_id.get(value.get("event_id")) if isinstance(value, dict) else None
-            if event != value:
-                return failed(
-                    self.id,
-                    "a value is not one of the events",
-                    "each event dict as given",
-                    json.dumps(value)[:80],
-                    "Did you change the event before sending? Send the dict you were "
-                    "given, serialized to JSON.",
-                )
+            event = by_id[record.value_json()["event_id"]]
             if record.key_text != event["user"]:
-                return failed(
-                    self.id,
+                return self.failure(
                     "a record has the wrong key",
                     f"key {event['user']!r} (the event's user)",
                     f"key {record.key_text!r}",
                     "What keeps one user's events together and in order, and what "
                     "routes them by region? Key each event by event['user'], let "
-                    "partitioner=RegionPartitioner() pick the partition, then run "
-                    "this cell again.",
+                    "partitioner=RegionPartitioner() pick the partition.",
                 )
             if record.partition != region_partition(event["region"]):
                 misplaced[event["region"]].add(record.partition)
         if misplaced:
             expected = ", ".join(f"{r} → {region_partition(r)}" for r in sorted(misplaced))
             found = ", ".join(f"{r} → {sorted(p)}" for r, p in sorted(misplaced.items()))
-            return failed(
-                self.id,
+            return self.failure(
                 "some regions landed in the wrong partition",
                 expected,
                 found,
@@ -254,14 +192,50 @@ class RegionRouting(Exercise):
                 '"eu" and 2 otherwise, and pass partitioner=RegionPartitioner() to '
                 "the producer.",
             )
-        counts = defaultdict(int)
+        counts: dict[int, int] = defaultdict(int)
         for record in stored:
             counts[record.partition] += 1
-        return passed(
-            self.id,
+        return self.success(
             f"{len(stored)} events routed by region, keyed by user; records "
-            f"per partition: {dict(sorted(counts.items()))}",
+            f"per partition: {dict(sorted(counts.items()))}"
         )
+
+    def _content(self, match: scans.Match) -> CheckResult | None:
+        """A failure unless the topic holds every event exactly once, as JSON."""
+        events, stored = match.expected, match.stored
+        if match.fewer:
+            return self.failure(
+                f"{match.fewer} event(s) are not on the broker",
+                f"{len(events)} records",
+                f"{len(stored)} records",
+                "What makes the producer send what it buffers before your function "
+                "returns? Call producer.flush() (or close()) before returning.",
+            )
+        if match.more:
+            return self.failure(
+                "the topic holds more records than there are events",
+                f"{len(events)} records",
+                f"{len(stored)} records",
+                "Did you send some events twice? Send each event exactly once.",
+            )
+        if match.not_json is not None:
+            value = match.not_json.value
+            return self.failure(
+                "a value is not JSON",
+                "values like " + json.dumps(events[0]),
+                repr(value[:60] if value else value),
+                "What turns a dict into JSON bytes? Give the producer "
+                "value_serializer=JsonValueSerializer().",
+            )
+        if match.strangers:
+            return self.failure(
+                "a value is not one of the events",
+                "each event dict as given",
+                json.dumps(match.strangers[0])[:80],
+                "Did you change the event before sending? Send the dict you were "
+                "given, serialized to JSON.",
+            )
+        return None
 
 
 EXERCISES = (PredictPartitions(), RegionRouting())

@@ -12,9 +12,10 @@ import json
 import random
 
 from autograder.grading import kafka_io
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises import scans
+from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.harness import Outcome
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 PAGES = ("/", "/search", "/products/{sku}", "/cart", "/checkout", "/account/orders")
 EVENT_TYPES = ("page_view", "page_view", "page_view", "search", "add_to_cart", "checkout")
@@ -92,16 +93,7 @@ class CompressEvents(Exercise):
         )
         return {"bootstrap": attempt.bootstrap, "topic": attempt.topic(), "events": events}
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "ship_events",
-            "How does a producer send one JSON record per event?",
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         events = self.events(attempt)
         content = self._judge_content(attempt, events)
         if content:
@@ -115,22 +107,19 @@ class CompressEvents(Exercise):
         in_compressed = sum(b.records for b in batches if b.codec != "none")
         if in_compressed < self.compressed_share * len(events):
             plain = len(events) - in_compressed
-            return failed(
-                self.id,
+            return self.failure(
                 "the broker stores the events uncompressed",
                 f"at least {self.compressed_share:.0%} of the events in compressed "
                 "batches (gzip, snappy, lz4 or zstd)",
                 f"{plain} of {len(events)} events in batches with codec none"
                 + (f" (the rest: {', '.join(codecs)})" if codecs else ""),
                 "Which producer setting names the codec the producer compresses each "
-                "batch with? Set compression_type (gzip, snappy, lz4 or zstd), then "
-                "run this cell again.",
+                "batch with? Set compression_type (gzip, snappy, lz4 or zstd).",
             )
         ratio = baseline / stored if stored else float("inf")
         if ratio < self.target_ratio:
             per_batch = len(events) / max(len(batches), 1)
-            return failed(
-                self.id,
+            return self.failure(
                 "the events take too many bytes on the broker",
                 f"at most {baseline / self.target_ratio:,.0f} bytes "
                 f"({self.target_ratio:g}x fewer than the {baseline:,} bytes of the same "
@@ -139,8 +128,7 @@ class CompressEvents(Exercise):
                 f"{'/'.join(codecs)} batches of {per_batch:.1f} events on average",
                 "A codec compresses one batch at a time: how many events share a batch "
                 "in your producer? batch_size counts bytes, not records. Let batches "
-                "fill (a larger batch_size, some linger_ms, one flush at the end), "
-                "then run this cell again.",
+                "fill (a larger batch_size, some linger_ms, one flush at the end).",
             )
         span = (
             max(b.max_timestamp for b in batches) - min(b.max_timestamp for b in batches)
@@ -148,66 +136,50 @@ class CompressEvents(Exercise):
             else 0
         )
         if span > self.floor_span_ms:
-            return failed(
-                self.id,
+            return self.failure(
                 "the shipment took too long on the broker's clock",
                 f"every batch appended within {self.floor_span_ms} ms of the first "
                 f"(at least {len(events) * 1000 // self.floor_span_ms} events/s)",
                 f"{span} ms from the first batch to the last",
                 "Does your code wait between sends (a .get() or flush() per event, a "
                 "sleep, a linger_ms that every batch waits out)? Send everything, flush "
-                "once at the end, then run this cell again.",
+                "once at the end.",
             )
-        return passed(
-            self.id,
+        return self.success(
             f"{len(events)} events in {len(batches)} {'/'.join(codecs)} "
             f"batches: {stored:,} bytes, {ratio:.1f}x fewer than the "
-            f"{baseline:,} bytes uncompressed, all appended within {span} ms",
+            f"{baseline:,} bytes uncompressed, all appended within {span} ms"
         )
 
     def _judge_content(self, attempt: Attempt, events: list[dict]) -> CheckResult | None:
         """A failure when the topic does not hold exactly the events, each once, as JSON."""
         stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
-        if len(stored) != len(events):
-            fewer = len(stored) < len(events)
-            return failed(
-                self.id,
+        match = scans.match_expected(stored, events, "event_id")
+        if match.fewer or match.more:
+            return self.failure(
                 "the topic does not hold every event exactly once",
                 f"{len(events)} records",
                 f"{len(stored)} records",
                 "What makes the producer send what it still buffers before your "
-                "function returns? Call producer.flush() (or close()), then run this "
-                "cell again."
-                if fewer
-                else "Did you send some events twice? Send each event once, then run this "
-                "cell again.",
+                "function returns? Call producer.flush() (or close())."
+                if match.fewer
+                else "Did you send some events twice? Send each event once.",
             )
-        wanted = {e["event_id"]: e for e in events}
-        for record in stored:
-            try:
-                value = record.value_json()
-            except ValueError:
-                value = None
-            if not isinstance(value, dict) or wanted.get(value.get("event_id")) != value:
-                shown = record.value[:70] if record.value else record.value
-                return failed(
-                    self.id,
-                    "a stored value is not one of the events as JSON",
-                    "each event dict, serialized with json.dumps",
-                    repr(shown),
-                    "Did you change or trim the events to save bytes? Send each event "
-                    "unchanged as JSON and let compression do the shrinking, then run "
-                    "this cell again.",
-                )
-        seen = {record.value_json()["event_id"] for record in stored}
-        if len(seen) != len(events):
-            return failed(
-                self.id,
+        if match.odd:
+            shown = match.odd[0].value
+            return self.failure(
+                "a stored value is not one of the events as JSON",
+                "each event dict, serialized with json.dumps",
+                repr(shown[:70] if shown else shown),
+                "Did you change or trim the events to save bytes? Send each event "
+                "unchanged as JSON and let compression do the shrinking.",
+            )
+        if match.missing:
+            return self.failure(
                 "some events are stored twice and others not at all",
                 f"{len(events)} different events",
-                f"{len(seen)} different events",
-                "Did your loop send some events twice? Send each event of the list "
-                "once, then run this cell again.",
+                f"{len(match.copies)} different events",
+                "Did your loop send some events twice? Send each event of the list once.",
             )
         return None
 

@@ -1,22 +1,24 @@
 """Lesson 04, reliability: no duplicates through lost answers, order through a refused request,
 and an honest report of sends the broker refused.
 
-The first two checks run the learner's function behind the fault proxy: ``prepare`` starts it
-with its fault switched on, ``judge`` stops it (a watchdog stops it anyway if the function never
-returns). The verdict comes from the broker alone, so a later rejudge needs no proxy.
+The first two checks run the learner's function behind the fault proxy (see ``behind_proxy``):
+the verdict comes from the broker and from the proxy's own report, recorded with the claim, of
+the faults that struck the learner's producer; a later rejudge needs no proxy.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 
-from autograder.faults import start_timed, stop_timed
+from autograder.faults import FaultProxy
 from autograder.grading import kafka_io
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises import scans
+from autograder.grading.exercises.base import Attempt, Exercise
+from autograder.grading.exercises.behind_proxy import BehindFaultProxy
 from autograder.grading.harness import Outcome
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 ACCOUNTS = ("acct-ada", "acct-bo", "acct-cy", "acct-di")
 PARTITIONS = 3
@@ -54,57 +56,41 @@ class PacedFeed:
         return f"<live feed of {len(self._events)} events, one every {self._interval_s:g} s>"
 
 
-def _ids_on_broker(attempt: Attempt) -> tuple[list, dict[str, int]]:
-    stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
-    copies: Counter = Counter()
-    for record in stored:
-        try:
-            copies[str(record.value_json()["id"])] += 1
-        except (ValueError, KeyError, TypeError):
-            copies[f"<unreadable at {record.partition}/{record.offset}>"] += 1
-    return stored, dict(copies)
-
-
 def _judge_once_and_in_order(
     exercise: Exercise, attempt: Attempt, expected: list[dict], what: str
 ) -> CheckResult | None:
     """Every expected record once, each account's in the given order; else the failure."""
-    stored, copies = _ids_on_broker(attempt)
+    stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
+    copies = scans.copies_by_id(stored, "id")
     wanted = [e["id"] for e in expected]
     missing = [i for i in wanted if i not in copies]
     if missing:
-        return failed(
-            exercise.id,
+        return exercise.failure(
             f"{len(missing)} {what}(s) never reached the broker",
             f"all {len(wanted)} {what}s",
             f"{len(wanted) - len(missing)} of them; missing {missing[:3]}",
             "Did every send succeed in the end? A producer that does not retry gives up "
-            "at the first fault: leave `retries` at its default, flush before "
-            "returning, then run this cell again.",
+            "at the first fault: leave `retries` at its default, flush before returning.",
         )
     unknown = sorted(set(copies) - set(wanted))
     if unknown:
-        return failed(
-            exercise.id,
+        return exercise.failure(
             "the topic holds records that are not yours to send",
             f"only the {len(wanted)} {what}s",
             f"also {unknown[:3]}",
-            "Did you send anything besides what you were given? Send each one as "
-            "given, then run this cell again.",
+            "Did you send anything besides what you were given? Send each one as given.",
         )
     doubled = {i: n for i, n in copies.items() if n > 1}
     if doubled:
         sample = sorted(doubled)[:2]
-        return failed(
-            exercise.id,
+        return exercise.failure(
             f"{len(doubled)} {what}(s) are stored more than once",
             f"each {what} exactly once",
             f"{len(stored)} records; e.g. " + ", ".join(f"{i} ×{doubled[i]}" for i in sample),
             "The broker wrote a batch, its answer was lost, and your producer sent it "
             "again: what lets the broker recognise a retried batch? Keep "
             "`enable_idempotence` on, and check that nothing you set (acks=1, "
-            "retries=0, more than 5 requests in flight) quietly turns it off; then run "
-            "this cell again.",
+            "retries=0, more than 5 requests in flight) quietly turns it off.",
         )
     order = defaultdict(list)
     for record in stored:  # sorted by partition, then offset
@@ -113,68 +99,43 @@ def _judge_once_and_in_order(
     for account in sorted(order):
         wanted_order = [e["id"] for e in expected if e["account"] == account]
         if order[account] != wanted_order:
-            return failed(
-                exercise.id,
+            return exercise.failure(
                 f"{account}'s {what}s are out of order on the broker",
                 " → ".join(i[-2:] for i in wanted_order),
                 " → ".join(i[-2:] for i in order[account]),
                 "A refused batch was retried after later batches had gone through: "
                 "what stops a producer from overtaking its own retry? Keep "
-                "`enable_idempotence` on (or allow one request in flight), then run "
-                "this cell again.",
+                "`enable_idempotence` on (or allow one request in flight).",
             )
     return None
 
 
-class NoDuplicates(Exercise):
+class NoDuplicates(BehindFaultProxy):
     id = "no-duplicates"
     time_limit_s = 20.0
     count = 12
     lost_answers = 2
+    fault = "the broker's first answers, lost after it wrote the batches"
 
     def payments(self, attempt: Attempt) -> list[dict]:
         return _make(attempt.attempt_id, "pay", self.count)
 
-    def _key(self, attempt: Attempt) -> str:
-        return f"topic:{attempt.topic()}"  # the proxy's key: the attempt's topic is unique
-
-    def arm(self, proxy):
+    def arm(self, proxy: FaultProxy) -> list:
         return [proxy.drop_responses("Produce", count=self.lost_answers)]
 
     def prepare(self, attempt: Attempt) -> dict:
         kafka_io.create_topic(attempt.bootstrap, attempt.topic(), PARTITIONS)
-        proxy = start_timed(
-            self._key(attempt), attempt.bootstrap, self.arm, lifetime_s=self.time_limit_s + 5
-        )
         return {
-            "bootstrap": proxy.bootstrap,
+            "bootstrap": self.start_proxy(attempt),
             "topic": attempt.topic(),
             "payments": self.payments(attempt),
         }
 
-    def run_learner(self, function, kwargs: dict) -> Outcome:
-        """The learner's function, then the proxy stopped at once, however the function ended.
-        (``judge`` stops it too, and a watchdog, for a harness that calls neither.)"""
-        try:
-            return super().run_learner(function, kwargs)
-        finally:
-            stop_timed(self._key_for(kwargs))
-
-    def _key_for(self, kwargs: dict) -> str:
-        return f"topic:{kwargs['topic']}"
-
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        stop_timed(self._key(attempt))
-        early = judge_outcome_first(
-            self, attempt, outcome, "send_payments", "How does a producer send each payment?"
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         problem = _judge_once_and_in_order(self, attempt, self.payments(attempt), "payment")
-        return problem or passed(
-            self.id,
+        return problem or self.success(
             f"{self.count} payments, each stored once and in "
-            "order, although the broker's first answers were lost",
+            "order, although the broker's first answers were lost"
         )
 
 
@@ -182,11 +143,12 @@ class KeepOrder(NoDuplicates):
     id = "keep-order"
     count = 12
     interval_s = 0.02
+    fault = "its first request refused while later ones go through"
 
     def payments(self, attempt: Attempt) -> list[dict]:
         return _make(attempt.attempt_id, "evt", self.count)
 
-    def arm(self, proxy):
+    def arm(self, proxy: FaultProxy) -> list:
         return [proxy.fail_requests("Produce", count=1, after_s=0.25)]
 
     def prepare(self, attempt: Attempt) -> dict:
@@ -197,22 +159,11 @@ class KeepOrder(NoDuplicates):
             "feed": PacedFeed(kwargs["payments"], self.interval_s),
         }
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        stop_timed(self._key(attempt))
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "send_account_events",
-            "How does a producer send each event from the feed?",
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         problem = _judge_once_and_in_order(self, attempt, self.payments(attempt), "event")
-        return problem or passed(
-            self.id,
+        return problem or self.success(
             f"{self.count} events, each account's in order, "
-            "although the broker refused the first request",
+            "although the broker refused the first request"
         )
 
 
@@ -220,6 +171,14 @@ class FailureReport(Exercise):
     id = "failure-report"
     count = 10
     too_big = 3
+    error_hints = {
+        "MessageSizeTooLargeError": "With max_request_size=2048, send() itself refuses an "
+        "oversized record: did you wrap each send in try/except KafkaError and record the "
+        "reading as failed? Catch it.",
+        "UnknownError": "kafka-python's flush() raises UnknownError('Future not done') while "
+        "it splits a batch the broker refused as too large: why let the broker see an "
+        "oversized record at all? Refuse it at the producer with max_request_size=2048.",
+    }
 
     def readings(self, attempt: Attempt) -> list[dict]:
         rng = random.Random(f"readings-{attempt.attempt_id}")
@@ -246,25 +205,7 @@ class FailureReport(Exercise):
             "readings": self.readings(attempt),
         }
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "publish_readings",
-            "How do you learn the outcome of each send?",
-            {
-                "MessageSizeTooLargeError": "With max_request_size=2048, send() itself refuses an "
-                "oversized record: did you wrap each send in try/except KafkaError and record the "
-                "reading as failed? Catch it, then run this cell again.",
-                "UnknownError": "kafka-python's flush() raises UnknownError('Future not done') "
-                "while it splits a batch the broker refused as too large: why let the broker see "
-                "an oversized record at all? Refuse it at the producer with max_request_size=2048, "
-                "then run this cell again.",
-            },
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         report = outcome.returned
         if (
             not isinstance(report, dict)
@@ -272,96 +213,79 @@ class FailureReport(Exercise):
             or not isinstance(report["delivered"], dict)
             or not isinstance(report["failed"], dict)
         ):
-            return failed(
-                self.id,
+            return self.failure(
                 "the report has the wrong shape",
                 "{'delivered': {id: [partition, offset]}, 'failed': {id: 'ErrorName'}}",
                 repr(report)[:100],
                 "What should your function return? Build both dicts from your "
-                "callbacks and errbacks, then return them.",
+                "callbacks and errbacks and return them.",
             )
         readings = self.readings(attempt)
         fits = [r["id"] for r in readings if "trace" not in r]
         too_big = sorted(r["id"] for r in readings if "trace" in r)
-        stored, copies = _ids_on_broker(attempt)
-        on_broker = {}
-        for record in stored:
-            try:
-                on_broker[str(record.value_json()["id"])] = [record.partition, record.offset]
-            except (ValueError, KeyError, TypeError):
-                continue
+        stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
+        copies = scans.copies_by_id(stored, "id")
+        on_broker = scans.positions_by_id(stored, "id")
         missing = [i for i in fits if i not in on_broker]
         if missing:
-            return failed(
-                self.id,
+            return self.failure(
                 f"{len(missing)} reading(s) that fit never reached the broker",
                 f"all {len(fits)} readings under 2 KB on the broker",
                 f"{len(fits) - len(missing)} of them; missing {missing[:3]}",
                 "After the broker refused one record, did your producer refuse "
                 "everything after it? kafka-python's idempotent producer treats that "
                 "refusal as fatal. Stop oversized records before they leave, with "
-                "max_request_size=2048, then run this cell again.",
+                "max_request_size=2048.",
             )
         doubled = sorted(i for i, n in copies.items() if n > 1)
         if doubled:
-            return failed(
-                self.id,
+            return self.failure(
                 "some readings are stored more than once",
                 "each reading once",
                 f"{doubled[:3]} more than once",
-                "Did you send some readings again by hand? Send each reading once, "
-                "then run this cell again.",
+                "Did you send some readings again by hand? Send each reading once.",
             )
-        delivered = {
-            str(k): list(v) if isinstance(v, (list, tuple)) else v
-            for k, v in report["delivered"].items()
-        }
-        wrong = {k: v for k, v in delivered.items() if on_broker.get(k) != v}
+        wrong = scans.misreported(report["delivered"], on_broker)
         if wrong:
             reading_id = sorted(wrong)[0]
-            return failed(
-                self.id,
+            return self.failure(
                 "a reported position is not where the broker holds the reading",
                 f"{reading_id} at {on_broker.get(reading_id, 'nowhere (it failed)')}",
                 f"{reading_id} reported at {wrong[reading_id]}",
                 "Where do partition and offset come from? Take them from the metadata "
-                "your callback receives, then run this cell again.",
+                "your callback receives.",
             )
-        unreported = sorted(set(on_broker) - set(delivered))
+        delivered = {str(k) for k in report["delivered"]}
+        unreported = sorted(set(on_broker) - delivered)
         if unreported:
-            return failed(
-                self.id,
+            return self.failure(
                 "some delivered readings are missing from your report",
                 f"all {len(on_broker)} delivered readings",
                 f"{len(delivered)} reported; e.g. {unreported[0]} is missing",
                 "Did you wait for every callback before building the report? Flush "
-                "before you return, then run this cell again.",
+                "before you return.",
             )
         reported_failed = {str(k): str(v) for k, v in report["failed"].items()}
         if sorted(reported_failed) != too_big:
-            return failed(
-                self.id,
+            return self.failure(
                 "the failed sends are not reported correctly",
                 f"failed: {too_big}",
                 f"failed: {sorted(reported_failed)}",
                 "Where does the broker's refusal of a record arrive? Attach an errback "
-                "to every future and record the reading's id with the error, then run "
-                "this cell again.",
+                "to every future and record the reading's id with the error.",
             )
         names = {v for v in reported_failed.values()}
         if names != {"MessageSizeTooLargeError"}:
-            return failed(
-                self.id,
+            return self.failure(
                 "the failures carry the wrong error names",
                 "MessageSizeTooLargeError for each",
                 f"{sorted(names)}",
                 "What names the error? Store type(error).__name__ of the exception "
-                "your errback receives, then run this cell again.",
+                "your errback receives.",
             )
-        return passed(
-            self.id,
+        return self.success(
             f"{len(fits)} readings delivered at the reported positions, "
-            f"{len(too_big)} oversized readings reported as failed",
+            f"{len(too_big)} oversized readings reported as failed"
         )
 
 

@@ -7,10 +7,10 @@ import json
 import random
 
 from autograder.grading import kafka_io
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.exercises.orders import CUSTOMERS, make_orders
 from autograder.grading.harness import Outcome
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 PARTITIONS = 3
 
@@ -31,16 +31,7 @@ class ConsumeAll(Exercise):
         )
         return {"bootstrap": attempt.bootstrap, "topic": attempt.topic(), "group": attempt.group()}
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "revenue_per_customer",
-            "How does a consumer read a topic to its end?",
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         expected: dict[str, int] = {}
         for record in kafka_io.read_all(attempt.bootstrap, attempt.topic()):
             order = record.value_json()
@@ -55,8 +46,7 @@ class ConsumeAll(Exercise):
         if not isinstance(returned, dict) or not all(
             isinstance(v, (int, float)) for v in returned.values()
         ):
-            return failed(
-                self.id,
+            return self.failure(
                 "the answer has the wrong shape",
                 "a dict {customer: total amount}, e.g. {'alice': 10450, …}",
                 repr(returned)[:100],
@@ -64,18 +54,16 @@ class ConsumeAll(Exercise):
                 "order['customer'] in a dict and return it.",
             )
         if not returned:
-            return failed(
-                self.id,
+            return self.failure(
                 "your function read no orders at all",
                 f"{len(expected)} customers, {total} in revenue",
                 "an empty dict",
                 "Where does a brand-new group start reading when it has no committed "
-                "offset? Set auto_offset_reset='earliest', then run this cell again.",
+                "offset? Set auto_offset_reset='earliest'.",
             )
         found_total = sum(returned.values())
         if found_total < total and all(returned.get(c, 0) <= v for c, v in expected.items()):
-            return failed(
-                self.id,
+            return self.failure(
                 "your function stopped before the end of the topic",
                 f"{total} in revenue from {self.count} orders",
                 f"{found_total:g} in revenue",
@@ -88,13 +76,12 @@ class ConsumeAll(Exercise):
             customer = sorted(
                 set(expected) | set(returned), key=lambda c: (returned.get(c) == expected.get(c), c)
             )[0]
-            return failed(
-                self.id,
+            return self.failure(
                 "the revenue per customer is wrong",
                 f"{customer}: {expected.get(customer, 'no orders')}",
                 f"{customer}: {returned.get(customer, 'missing')}",
                 "Did you count every order exactly once, keyed by order['customer'] "
-                "and summing order['amount']? Fix the sum, then run this cell again.",
+                "and summing order['amount']? Fix the sum.",
             )
         return None
 
@@ -109,8 +96,7 @@ class ConsumeAll(Exercise):
         }
         wanted = {p: end for p, end in ends.items() if end > 0}
         if not committed:
-            return failed(
-                self.id,
+            return self.failure(
                 "the right answer, but the group committed nothing",
                 f"committed offsets {wanted}",
                 "no committed offsets for the group",
@@ -120,19 +106,16 @@ class ConsumeAll(Exercise):
             )
         short = {p: committed.get(p) for p, end in wanted.items() if committed.get(p) != end}
         if short:
-            return failed(
-                self.id,
+            return self.failure(
                 "the group's committed offsets are not at the end",
                 f"committed offsets {wanted} (the end offsets)",
                 f"committed offsets {dict(sorted(committed.items()))}",
                 "A commit stores the positions the consumer has reached: did you "
-                "commit before reading everything? Commit once after the loop, then "
-                "run this cell again.",
+                "commit before reading everything? Commit once after the loop.",
             )
-        return passed(
-            self.id,
+        return self.success(
             f"{total} in revenue from {self.count} orders, and the group's "
-            f"offsets committed at the end of all {len(ends)} partitions",
+            f"offsets committed at the end of all {len(ends)} partitions"
         )
 
 
@@ -156,24 +139,14 @@ class ReadPartition(Exercise):
         )
         return {"bootstrap": attempt.bootstrap, "topic": attempt.topic(), "partition": partition}
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "read_partition",
-            "How does a consumer read one chosen partition?",
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         _, partition = self._plan(attempt)
         stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
         where = {r.value_json()["order_id"]: r.partition for r in stored}
         wanted = [r.value_json()["order_id"] for r in stored if r.partition == partition]
         returned = outcome.returned
         if not isinstance(returned, list) or not all(isinstance(x, str) for x in returned):
-            return failed(
-                self.id,
+            return self.failure(
                 "the answer has the wrong shape",
                 "a list of order ids, e.g. ['o-…-02', 'o-…-05', …]",
                 repr(returned)[:100],
@@ -181,10 +154,9 @@ class ReadPartition(Exercise):
                 "for each record, in the order read, and return the list.",
             )
         if returned == wanted:
-            return passed(
-                self.id,
+            return self.success(
                 f"all {len(wanted)} orders of partition {partition}, in "
-                "offset order, and nothing else",
+                "offset order, and nothing else"
             )
         expected = f"the {len(wanted)} order ids of partition {partition}, in offset order"
         found = f"{len(returned)} ids: {returned[:3]}…" if returned else "an empty list"
@@ -205,10 +177,9 @@ class ReadPartition(Exercise):
         else:
             hint = (
                 "Did you read until the consumer's position reached the partition's end "
-                "offset, keeping the records in the order they came? Fix the loop, then "
-                "run this cell again."
+                "offset, keeping the records in the order they came? Fix the loop."
             )
-        return failed(self.id, "not exactly the records of that partition", expected, found, hint)
+        return self.failure("not exactly the records of that partition", expected, found, hint)
 
 
 EXERCISES = (ConsumeAll(), ReadPartition())

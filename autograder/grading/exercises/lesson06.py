@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from autograder.grading import kafka_io
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.harness import Outcome
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 PARTITIONS = 3
 PER_PARTITION = 8
@@ -67,6 +67,14 @@ def clock(ms: int) -> str:
 
 class ReplaySince(Exercise):
     id = "replay-since"
+    error_hints = {
+        "AttributeError": "offsets_for_times() answers None for a partition that holds nothing "
+        "at or after the timestamp: did you read `.offset` on that None? Seek such a partition "
+        "to its end offset instead.",
+        "TypeError": "offsets_for_times() answers None for a partition that holds nothing at or "
+        "after the timestamp: did you pass that None on to seek()? Seek such a partition to its "
+        "end offset instead.",
+    }
 
     def prepare(self, attempt: Attempt) -> dict:
         replay = Replay.for_attempt(attempt.attempt_id)
@@ -79,29 +87,11 @@ class ReplaySince(Exercise):
             "since_ms": replay.since_ms,
         }
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "replay_since",
-            "Which consumer call turns a timestamp into an offset per partition?",
-            {
-                "AttributeError": "offsets_for_times() answers None for a partition that holds "
-                "nothing at or after the timestamp: did you read `.offset` on that None? Seek such "
-                "a partition to its end offset instead, then run this cell again.",
-                "TypeError": "offsets_for_times() answers None for a partition that holds nothing "
-                "at or after the timestamp: did you pass that None on to seek()? Seek such a "
-                "partition to its end offset instead, then run this cell again.",
-            },
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         since_ms = Replay.for_attempt(attempt.attempt_id).since_ms
         returned = outcome.returned
         if not isinstance(returned, list) or not all(isinstance(v, str) for v in returned):
-            return failed(
-                self.id,
+            return self.failure(
                 "the function did not return a list of strings",
                 "['p0-reading-03', …]: the value of every record you processed",
                 repr(returned)[:100],
@@ -109,13 +99,12 @@ class ReplaySince(Exercise):
                 "every record you process and return the list.",
             )
         if any(v.startswith(("b'", 'b"')) for v in returned):
-            return failed(
-                self.id,
+            return self.failure(
                 "the values are bytes, not text",
                 "'p0-reading-03'",
                 repr(returned[0])[:60],
                 "A record's value arrives as bytes: how do you turn them into text? "
-                "Append record.value.decode(), then run this cell again.",
+                "Append record.value.decode().",
             )
         stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
         by_value = {r.value.decode(): r for r in stored if r.value is not None}
@@ -134,42 +123,38 @@ class ReplaySince(Exercise):
     def _unknown(self, got: Counter, by_value: dict) -> CheckResult | None:
         strangers = sorted(v for v in got if v not in by_value)
         if strangers:
-            return failed(
-                self.id,
+            return self.failure(
                 "you returned values that are not in the topic",
                 "only values of records in the topic",
                 ", ".join(strangers[:3]),
                 "Where do your values come from? Return record.value.decode() of the "
-                "records you polled, then run this cell again.",
+                "records you polled.",
             )
         return None
 
     def _twice(self, got: Counter) -> CheckResult | None:
         twice = sorted(v for v, n in got.items() if n > 1)
         if twice:
-            return failed(
-                self.id,
+            return self.failure(
                 "some records were processed more than once",
                 "each record once",
                 f"{len(twice)} twice or more: {', '.join(twice[:3])}",
                 "Did you seek again after you had started, or poll a partition from "
-                "two consumers? Seek each partition once before the loop, then run "
-                "this cell again.",
+                "two consumers? Seek each partition once before the loop.",
             )
         return None
 
     def _missing(self, got: Counter, wanted: set, since_ms: int) -> CheckResult | None:
         missing = sorted(wanted - set(got))
         if missing:
-            return failed(
-                self.id,
+            return self.failure(
                 f"{len(missing)} record(s) stamped at or after "
                 f"{clock(since_ms)} were not processed",
                 f"all {len(wanted)} records from {clock(since_ms)} on",
                 f"{len(wanted) - len(missing)} of them; missing " + ", ".join(missing[:4]),
                 "Did you stop polling too early, or skip the record stamped exactly at "
                 "the timestamp? Poll (with a deadline) until every partition's "
-                "position() reaches its end offset, then run this cell again.",
+                "position() reaches its end offset.",
             )
         return None
 
@@ -187,24 +172,22 @@ class ReplaySince(Exercise):
         found = f"{len(got)} records, {len(early)} of them older: " + ", ".join(early[:3])
         expected = f"the {len(wanted)} records stamped at or after {clock(since_ms)}"
         if all(by_value[v].partition in quiet for v in early):
-            return failed(
-                self.id,
+            return self.failure(
                 "old records of a partition with nothing new were replayed",
                 expected,
                 found,
                 f"offsets_for_times() answered None for partition "
                 f"{', '.join(map(str, sorted(quiet)))}: nothing there is at or after "
                 "the timestamp. Where does a consumer start on a partition you never "
-                "seek? Seek it to its end offset, then run this cell again.",
+                "seek? Seek it to its end offset.",
             )
-        return failed(
-            self.id,
+        return self.failure(
             "records older than the timestamp were replayed",
             expected,
             found,
             "Where did each partition start? offsets_for_times({tp: since_ms}) gives "
             "the first offset at or after the timestamp in each partition: seek every "
-            "partition there, then run this cell again.",
+            "partition there.",
         )
 
     def _commits(self, attempt: Attempt, since_ms: int, replayed: int) -> CheckResult:
@@ -218,46 +201,39 @@ class ReplaySince(Exercise):
         }
         wrong = {p: commits.get(p) for p, end in ends.items() if commits.get(p) != end}
         if not wrong:
-            return passed(
-                self.id,
+            return self.success(
                 f"{replayed} records replayed from {clock(since_ms)} on, and "
                 "the group's committed offsets are at the end of every "
-                "partition",
+                "partition"
             )
         expected = "committed " + ", ".join(f"p{p}: {end}" for p, end in sorted(ends.items()))
         found = "committed " + ", ".join(f"p{p}: {commits.get(p, 'nothing')}" for p in sorted(ends))
         if all(offset == ends[p] - 1 for p, offset in wrong.items() if offset is not None) and any(
             offset is not None for offset in wrong.values()
         ):
-            return failed(
-                self.id,
+            return self.failure(
                 "the committed offsets are one short",
                 expected,
                 found,
                 "Is a committed offset the last record you processed, or the next one "
-                "to read? Commit OffsetAndMetadata(record.offset + 1, '', -1), then run "
-                "this cell again.",
+                "to read? Commit OffsetAndMetadata(record.offset + 1, '', -1).",
             )
         if all(offset is None for offset in wrong.values()):
             partitions = ", ".join(map(str, sorted(wrong)))
-            return failed(
-                self.id,
+            return self.failure(
                 f"the group has no committed offset for partition {partitions}",
                 expected,
                 found,
                 "A partition with nothing to replay still needs its place recorded, or "
                 "the group would read its old records one day: did you commit every "
-                "assigned partition? Seek it to its end and commit, then run this cell "
-                "again.",
+                "assigned partition? Seek it to its end and commit.",
             )
-        return failed(
-            self.id,
+        return self.failure(
             "the committed offsets are not where the replay ended",
             expected,
             found,
             "When your function returns, where should this group resume? Commit each "
-            "partition's position after processing (consumer.commit()), then run this "
-            "cell again.",
+            "partition's position after processing (consumer.commit()).",
         )
 
 

@@ -11,8 +11,9 @@ Why a file the learner's code wrote can be judged: the file *is* the work asked 
 topic is in lesson 01. The grader picks its path, opens it read-only itself, and checks every
 row against the orders it rebuilds from the attempt id; the offsets come from the broker. A
 notebook that redefines the check never runs the attempt, so there is no claim, no file and no
-commit to find. What the grader cannot see again later is that the crashes happened: it takes
-that from the claim, and a claim without the rows and the offsets behind it earns nothing.
+commit to find. What the grader cannot see again later is that the crashes happened: the crash
+runner's record of each run is the attempt's evidence (``Outcome.evidence``, kept in the claim),
+and a claim without the rows and the offsets behind it earns nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from autograder.grading import kafka_io
 from autograder.grading.crash_runner import ChildResult, run_forked
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.exercises.crash_sink import (
     TABLE,
     CrashBeforeOffsetCommit,
@@ -39,7 +40,7 @@ from autograder.grading.exercises.crash_sink import (
 from autograder.grading.exercises.orders import make_orders
 from autograder.grading.harness import Outcome
 from autograder.grading.paths import state_dir
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 ORDERS_PARTITIONS = 3
 ORDERS = 12
@@ -84,6 +85,11 @@ class CrashSafeSink(Exercise):
     id = "crash-safe-sink"
     time_limit_s = 15.0  # for each of the three runs
     crashes = ("while storing", "before offset commit", "none")
+    error_hints = {
+        "IntegrityError": "The restart was handed records your sink already held, and the "
+        "unique key refused them loudly. How can an INSERT skip a row whose key exists? Use "
+        "INSERT OR IGNORE (or ON CONFLICT DO NOTHING)."
+    }
 
     def orders(self, attempt: Attempt) -> list[dict]:
         return make_orders(attempt.attempt_id, ORDERS)
@@ -119,91 +125,67 @@ class CrashSafeSink(Exercise):
                 error, error_type, timed_out = result.error, result.error_type, result.timed_out
                 break
         return Outcome(
-            returned={"runs": runs},
             error=error,
             error_type=error_type,
             timed_out=timed_out,
             notes=tuple(notes[:MAX_NOTES]),
+            evidence={"runs": runs},
         )
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "store_orders",
-            "How does your function read each order and store it in the sink?",
-            {
-                "IntegrityError": "The restart was handed records your sink already held, and the "
-                "unique key refused them loudly. How can an INSERT skip a row whose key exists? "
-                "Use INSERT OR IGNORE (or ON CONFLICT DO NOTHING), then run this cell again."
-            },
+    def unmet_condition(self, attempt: Attempt, outcome: Outcome) -> CheckResult | None:
+        if _crashes(outcome):
+            return None
+        return self.failure(
+            "your function was never caught by the injected crash",
+            "a run killed while it stores orders",
+            "every run returned on its own",
+            "The crash comes when the sink commits rows: did your function store "
+            "and commit anything before it returned? Poll until a poll comes back "
+            "empty, store every order.",
         )
-        if early:
-            return early
-        returned = outcome.returned if isinstance(outcome.returned, dict) else {}
-        runs = [run for run in returned.get("runs") or [] if isinstance(run, dict)]
-        crashed = [run for run in runs if run.get("ended") == "crashed"]
-        if not crashed:
-            return failed(
-                self.id,
-                "your function was never caught by the injected crash",
-                "a run killed while it stores orders",
-                "every run returned on its own",
-                "The crash comes when the sink commits rows: did your function store "
-                "and commit anything before it returned? Poll until a poll comes back "
-                "empty, store every order, then run this cell again.",
-            )
-        return self._judge_sink_and_offsets(attempt, len(crashed))
 
-    def _judge_sink_and_offsets(self, attempt: Attempt, crashes: int) -> CheckResult:
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
+        crashes = _crashes(outcome)
         orders = self.orders(attempt)
         rows, problem = _read_sink(sink_path(attempt))
         if problem:
-            return failed(
-                self.id,
+            return self.failure(
                 "the sink has no readable orders table",
                 f"a table `{TABLE}` with columns order_id, customer, amount",
                 problem,
                 "Did your function create the table before inserting? Run "
-                f"`CREATE TABLE IF NOT EXISTS {TABLE} (...)` first, then run this cell "
-                "again.",
+                f"`CREATE TABLE IF NOT EXISTS {TABLE} (...)` first.",
             )
         counts = Counter(row[0] for row in rows)
         lost = [o["order_id"] for o in orders if counts[o["order_id"]] == 0]
         if lost:
-            return failed(
-                self.id,
+            return self.failure(
                 f"{len(lost)} of {len(orders)} orders were lost in the crashes",
                 "every order in the sink",
                 f"missing: {', '.join(lost[:4])}" + (" …" if len(lost) > 4 else ""),
                 "A crash came after the offsets were committed but before the sink "
                 "committed the orders: which must be durable first? Commit the sink, "
-                "then the consumer's offsets, then run this cell again.",
+                "then the consumer's offsets.",
             )
         twice = sorted(order_id for order_id, n in counts.items() if n > 1)
         if twice:
-            return failed(
-                self.id,
+            return self.failure(
                 f"{len(twice)} orders are stored more than once",
                 "each order exactly once",
                 f"{twice[0]} {counts[twice[0]]} times, and {len(twice) - 1} more",
                 "The restart is handed again every record whose offset was not "
                 "committed: how can the sink refuse a second copy? Give order_id a "
-                "PRIMARY KEY (or UNIQUE) and insert with INSERT OR IGNORE, then run "
-                "this cell again.",
+                "PRIMARY KEY (or UNIQUE) and insert with INSERT OR IGNORE.",
             )
         wanted = {o["order_id"]: (o["customer"], o["amount"]) for o in orders}
         wrong = [row for row in rows if wanted.get(row[0]) != (row[1], row[2])]
         if wrong:
             order_id = wrong[0][0]
-            return failed(
-                self.id,
+            return self.failure(
                 "a row does not match its order",
                 f"{order_id}: {wanted.get(order_id, 'no such order')}",
                 f"{order_id}: {tuple(wrong[0][1:])}",
-                "Did you store each order's own customer and amount? Take them from "
-                "record.value, then run this cell again.",
+                "Did you store each order's own customer and amount? Take them from record.value.",
             )
         ends = kafka_io.end_offsets(attempt.bootstrap, attempt.topic())
         committed = kafka_io.committed_offsets(attempt.bootstrap, attempt.group())
@@ -213,21 +195,24 @@ class CrashSafeSink(Exercise):
             if committed.get((attempt.topic(), p)) != end
         }
         if behind:
-            return failed(
-                self.id,
+            return self.failure(
                 "the group's committed offsets do not reach the end",
                 f"committed = end offsets {dict(sorted(ends.items()))}",
                 f"committed {dict(sorted(behind.items()))}",
                 "A restart starts from the committed offsets: did you commit after "
-                "storing each batch? Call consumer.commit() once the sink committed, "
-                "then run this cell again.",
+                "storing each batch? Call consumer.commit() once the sink committed.",
             )
-        return passed(
-            self.id,
+        return self.success(
             f"all {len(orders)} orders stored exactly once and every offset "
             f"committed, through {crashes} real crash"
-            f"{'es' if crashes > 1 else ''}",
+            f"{'es' if crashes > 1 else ''}"
         )
+
+
+def _crashes(outcome: Outcome) -> int:
+    """How many runs the crash runner saw killed, from the attempt's evidence."""
+    runs = outcome.evidence.get("runs") or []
+    return sum(1 for run in runs if isinstance(run, dict) and run.get("ended") == "crashed")
 
 
 def _read_sink(path: Path) -> tuple[list[tuple], str | None]:

@@ -10,11 +10,12 @@ group's commits as they were (measuring lag must not move what it measures).
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 
 from autograder.grading import kafka_io
-from autograder.grading.exercises.base import Attempt, Exercise, judge_outcome_first
+from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.harness import Outcome
-from autograder.grading.result import CheckResult, failed, passed
+from autograder.grading.result import CheckResult
 
 TOPICS = (("orders", 3), ("payments", 2))  # suffix, partitions
 
@@ -37,7 +38,7 @@ def _plan(attempt: Attempt) -> tuple[dict[tuple[str, int], int], dict[tuple[str,
     return counts, commits
 
 
-def _show(lags: dict[str, dict[int, int | None]]) -> str:
+def _show(lags: Mapping[str, Mapping[int, object]]) -> str:
     return "; ".join(
         f"{topic.rsplit('-', 1)[-1]} {dict(sorted(parts.items()))}"
         for topic, parts in sorted(lags.items())
@@ -94,24 +95,13 @@ class GroupLag(Exercise):
             }
         return expected
 
-    def judge(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        early = judge_outcome_first(
-            self,
-            attempt,
-            outcome,
-            "group_lag",
-            "Which two offsets does lag compare, and which client reads "
-            "both without joining the group?",
-        )
-        if early:
-            return early
+    def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
         _, planned = _plan(attempt)
         committed = kafka_io.committed_offsets(attempt.bootstrap, attempt.group())
         if committed != planned:
             moved = sorted(set(committed.items()) ^ set(planned.items()))
             topic, partition = moved[0][0]
-            return failed(
-                self.id,
+            return self.failure(
                 "your function changed the group's committed offsets",
                 f"{topic.rsplit('-', 1)[-1]}/{partition} committed at "
                 f"{planned.get((topic, partition), 'nothing (never committed)')}",
@@ -119,30 +109,27 @@ class GroupLag(Exercise):
                 "Did you open a KafkaConsumer with group_id=group? Closing it commits "
                 "its positions (enable_auto_commit is on by default), so measuring lag "
                 "moved it. Read both offsets with KafkaAdminClient instead "
-                "(list_group_offsets, list_partition_offsets), then run this cell "
-                "again.",
+                "(list_group_offsets, list_partition_offsets).",
             )
         expected = self._expected(attempt, committed)
         found = _normalised(outcome.returned)
         example = _show(expected).split(";")[0]
         if found is None:
-            return failed(
-                self.id,
+            return self.failure(
                 "the result has the wrong shape",
                 "{topic: {partition: lag}}, e.g. " + example,
                 repr(outcome.returned)[:120],
-                "What should your function return? Build a dict with one entry per "
-                "topic, each a dict from partition number to lag, then return it.",
+                "What should your function return? Return a dict with one entry per "
+                "topic, each a dict from partition number to lag.",
             )
         if set(found) != set(expected):
-            return failed(
-                self.id,
+            return self.failure(
                 "the result does not cover the group's topics",
                 f"the topics {sorted(t.rsplit('-', 1)[-1] for t in expected)} (every "
                 "topic the group committed on)",
                 f"{len(found)} topic(s): {sorted(found)}"[:160],
                 "Which topics has the group committed offsets on? Take them from "
-                "list_group_offsets(group), then run this cell again.",
+                "list_group_offsets(group).",
             )
         never = {(t, p) for t, parts in expected.items() for p, lag in parts.items() if lag is None}
         missing = {(t, p) for t, parts in expected.items() for p in parts if p not in found[t]}
@@ -150,13 +137,11 @@ class GroupLag(Exercise):
             hint = (
                 "Does list_group_offsets return a partition the group never committed? It "
                 "does not: list every partition of the topic (describe_topics) and give the "
-                "ones without a commit the lag None, then run this cell again."
+                "ones without a commit the lag None."
                 if missing <= never
-                else "Did you list every partition of each topic? Add the missing ones, then run "
-                "this cell again."
+                else "Did you list every partition of each topic? Add the missing ones."
             )
-            return failed(
-                self.id,
+            return self.failure(
                 f"{len(missing)} partition(s) are missing from your result",
                 _show(expected),
                 _show({t: dict(parts) for t, parts in found.items()}),
@@ -164,48 +149,45 @@ class GroupLag(Exercise):
             )
         extra = sorted((t, p) for t, parts in found.items() for p in parts if p not in expected[t])
         if extra:
-            return failed(
-                self.id,
+            return self.failure(
                 "your result has partitions the topics do not have",
                 _show(expected),
                 _show({t: dict(parts) for t, parts in found.items()}),
                 "Where do the partition numbers come from? Take them from the "
-                "topic's description (describe_topics), then run this cell again.",
+                "topic's description (describe_topics).",
             )
         if found == expected:
-            return passed(
-                self.id,
+            return self.success(
                 f"the lag of all {sum(map(len, expected.values()))} "
-                "partitions, the never-committed one as None",
+                "partitions, the never-committed one as None"
             )
         wrong = sorted(
             (t, p) for t, parts in expected.items() for p in parts if found[t][p] != parts[p]
         )
         committed_wrong = [(t, p) for t, p in wrong if expected[t][p] is not None]
         off_by_one = committed_wrong and all(
-            isinstance(found[t][p], int) and found[t][p] == expected[t][p] - 1
+            isinstance(found[t][p], int) and found[t][p] == (expected[t][p] or 0) - 1
             for t, p in committed_wrong
         )
         if off_by_one:
             hint = (
                 "Is the end offset the offset of the last record, or of the next one to be "
                 "written? It is the next one, like the committed offset: lag is end minus "
-                "committed, with no -1. Fix that, then run this cell again."
+                "committed, with no -1. Fix that."
             )
         elif all(expected[t][p] is None for t, p in wrong):
             hint = (
                 "What has a group that never committed on a partition read there? Nothing "
                 "you can know: where it starts depends on auto.offset.reset, not on the "
-                "broker. Give such a partition the lag None, then run this cell again."
+                "broker. Give such a partition the lag None."
             )
         else:
             hint = (
                 "Which offset did you subtract? Lag is the end offset (OffsetSpec.LATEST) "
                 "minus the group's committed offset (list_group_offsets); compare the two "
-                "for one partition by hand, then run this cell again."
+                "for one partition by hand."
             )
-        return failed(
-            self.id,
+        return self.failure(
             f"the lag of {len(wrong)} partition(s) is wrong",
             _show(expected),
             _show({t: dict(parts) for t, parts in found.items()}),
