@@ -1,4 +1,8 @@
-"""Executing a lesson notebook the way a learner's kernel would, and reading its check cells."""
+"""Executing a lesson notebook the way a learner's kernel would, and reading its check cells.
+
+``execute(nb, bootstrap)`` runs every cell; ``execute(nb, bootstrap, only_exercises=True)`` runs
+only the cells the exercises need (authoring/exercise_cells.py), demonstrations left out.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from autograder.authoring.exercise_cells import ClientForExercises, is_needed
 
 CELL_TIMEOUT_S = 120
 
@@ -50,8 +56,12 @@ def _text(outputs) -> str:
     return "\n".join(parts)
 
 
-def execute(nb, bootstrap: str, run_id: str | None = None):
-    """Run every cell of ``nb`` in a fresh kernel against ``bootstrap``; errors do not stop it."""
+def execute(nb, bootstrap: str, run_id: str | None = None, only_exercises: bool = False):
+    """Run every cell of ``nb`` in a fresh kernel against ``bootstrap``; errors do not stop it.
+
+    With ``only_exercises``, cells the exercises do not need are skipped (left without outputs).
+    It sets this process's environment while it runs: one execution per process at a time.
+    """
     saved = {k: os.environ.get(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_COURSE_RUN_ID")}
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     if run_id:
@@ -60,7 +70,7 @@ def execute(nb, bootstrap: str, run_id: str | None = None):
         os.environ.pop("KAFKA_COURSE_RUN_ID", None)
     try:
         with tempfile.TemporaryDirectory() as workdir:
-            client = NotebookClient(
+            client = (ClientForExercises if only_exercises else NotebookClient)(
                 nb,
                 timeout=CELL_TIMEOUT_S,
                 kernel_name="python3",
@@ -103,6 +113,20 @@ def other_cell_errors(nb) -> list[str]:
     for index, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.cell_type != "code" or meta.get("grade"):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                problems.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+    return problems
+
+
+def exercise_setup_errors(nb) -> list[str]:
+    """Errors in the cells the exercises need that are neither a solution nor a check: the
+    setup a reduced run depends on, broken."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not is_needed(cell) or meta.get("grade") or meta.get("solution"):
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":

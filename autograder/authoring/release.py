@@ -17,6 +17,11 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import Gradebook
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import CsvExportPlugin
+from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.grading import manifest
 from autograder.grading.paths import COURSE_DIR, RELEASE_DIR, SOLUTIONS_DIR
@@ -70,6 +75,49 @@ def run_nbgrader(
     return done.stdout + done.stderr
 
 
+class NbgraderCourse:
+    """nbgrader's own steps on a throwaway course, run in this process through its Python API.
+
+    The same converters and configuration as the `nbgrader` command (the course's
+    nbgrader_config.py), without starting a Python that imports nbgrader for every step.
+    """
+
+    def __init__(self, root: Path):
+        # nbgrader calls `alembic` by name when it creates the gradebook: the environment's bin
+        # folder must be on PATH even when the virtualenv is not activated.
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        self.root = root
+        self.coursedir = CourseDirectory(root=str(root), config=config)
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=config)
+
+    @staticmethod
+    def _done(step: str, result: dict, allow_failure: bool = False) -> str:
+        log = result.get("log", "") + result.get("error", "")
+        if not result["success"] and not allow_failure:
+            raise ReleaseError(f"nbgrader {step} failed:\n{log[-3000:]}")
+        return log
+
+    def generate_assignment(self, slug: str) -> None:
+        self._done("generate_assignment", self.api.generate_assignment(slug, force=True))
+
+    def autograde_all(self, slug: str) -> str:
+        """Every submission in one run, as `nbgrader autograde` does: its log (a submission
+        that could not run is named there, and the others are graded anyway)."""
+        result = self.api.autograde(slug, "*", force=True, create=True)
+        return self._done("autograde", result, allow_failure=True)
+
+    def generate_feedback(self, slug: str) -> None:
+        self._done("generate_feedback", self.api.generate_feedback(slug, force=True))
+
+    def export_csv(self, path: Path) -> None:
+        """What `nbgrader export --to path` writes: its CSV plugin over the gradebook."""
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
+            CsvExportPlugin(to=str(path)).export(gradebook)
+
+
 def _lessons(keys: list[str] | None) -> list[manifest.LessonSpec]:
     return [manifest.lesson(key) for key in keys] if keys else list(manifest.load())
 
@@ -78,10 +126,10 @@ def generate_release(out_dir: Path, keys: list[str] | None = None) -> None:
     """Write each lesson's student notebook (all lessons when ``keys`` is empty) under
     ``out_dir/<slug>/``."""
     with tempfile.TemporaryDirectory() as scratch:
-        course = copy_course(Path(scratch) / "course")
+        course = NbgraderCourse(copy_course(Path(scratch) / "course"))
         for lesson in _lessons(keys):
-            run_nbgrader(course, "generate_assignment", lesson.slug, "--force", "--no-db")
-            generated = course / "release" / lesson.slug / lesson.notebook_name
+            course.generate_assignment(lesson.slug)
+            generated = course.root / "release" / lesson.slug / lesson.notebook_name
             nb = nbformat.read(generated, as_version=4)
             _strip_outputs(nb)
             (out_dir / lesson.slug).mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ def reset_lesson(lesson_key: str, release_dir: Path = RELEASE_DIR) -> Path:
     if current.exists():
         shutil.copy2(current, backup)
     with tempfile.TemporaryDirectory() as scratch:
-        generate_release(Path(scratch))
+        generate_release(Path(scratch), [lesson.id])
         shutil.copy2(Path(scratch) / lesson.slug / lesson.notebook_name, current)
     progress.forget(lesson.id)
     return backup

@@ -3,6 +3,10 @@
 Four submissions per lesson: the untouched release, the reference solution, an untouched
 release whose notebook redefines the check to always pass, and one whose code kills its own
 kernel. Only the reference may earn points, and the crash must not stop the others' grading.
+
+The throwaway course autogrades only the cells the exercises need (authoring/exercise_cells.py):
+the demonstrations are under test in the dev check's solution round, and the reference earning
+full points here proves that the reduced notebook holds everything its solutions lean on.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 import csv
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from sqlalchemy.exc import SAWarning
 
-from autograder.authoring.release import copy_course, run_nbgrader, solution_notebook
+from autograder.authoring.release import NbgraderCourse, copy_course, solution_notebook
 from autograder.grading import manifest
 
 # Appended to the first solution cell: what a learner might try to get points for nothing.
@@ -32,6 +38,14 @@ autograder.grading.verdict.run_check = lambda *args, **kwargs: None
 
 # Appended to the first solution cell: learner code that takes the whole kernel down.
 CRASH_KERNEL = "\n\nimport os\nos._exit(1)\n"
+
+# Appended to the throwaway course's nbgrader_config.py: nbgrader's Execute step, reduced.
+ONLY_EXERCISES_CONFIG = """
+
+from autograder.authoring.exercise_cells import for_exercises
+
+c.Autograde.autograde_preprocessors = for_exercises(AUTOGRADE_PREPROCESSORS)
+"""
 
 STUDENTS = ("untouched", "reference", "redefines-check", "crashes-kernel")
 
@@ -66,41 +80,49 @@ def _submission(release, student: str, lesson: manifest.LessonSpec):
 
 
 def autograde_lesson(lesson: manifest.LessonSpec) -> dict[str, Score]:
-    """Autograde the three submissions of ``lesson``; student -> score read back from export."""
+    """Autograde the four submissions of ``lesson``; student -> score read back from export.
+
+    nbgrader runs in this process and sets its environment (the run id of each submission):
+    one call at a time per process.
+    """
     with tempfile.TemporaryDirectory() as scratch:
-        course = copy_course(Path(scratch) / "course")
-        run_nbgrader(course, "generate_assignment", lesson.slug, "--force")
-        release = nbformat.read(course / "release" / lesson.slug / lesson.notebook_name, 4)
-        for student in STUDENTS:
-            folder = course / "submitted" / student / lesson.slug
-            folder.mkdir(parents=True)
-            nbformat.write(_submission(release, student, lesson), folder / lesson.notebook_name)
-        log = run_nbgrader(
-            course,
-            "autograde",
-            lesson.slug,
-            "--create",
-            "--force",
-            timeout_s=1800,
-            allow_failure=True,
-        )
-        # nbgrader names each submission it could not run; only the crashing one may be there.
-        unrun = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'", log))
-        if unrun - {"crashes-kernel"}:
-            raise RuntimeError(f"nbgrader could not autograde {sorted(unrun)}:\n{log[-3000:]}")
-        run_nbgrader(course, "generate_feedback", lesson.slug, "--force")
-        run_nbgrader(course, "export", "--to", str(course / "grades.csv"))
-        with open(course / "grades.csv", newline="") as handle:
-            rows = [row for row in csv.DictReader(handle) if row["assignment"] == lesson.slug]
-        feedback = {
-            student: (course / "feedback" / student / lesson.slug).is_dir()
-            for student in STUDENTS
-            if student != "crashes-kernel"
-        }
-    scores = {
-        row["student_id"]: Score(float(row["score"]), float(row["max_score"])) for row in rows
-    }
+        root = copy_course(Path(scratch) / "course")
+        with open(root / "nbgrader_config.py", "a") as config:
+            config.write(ONLY_EXERCISES_CONFIG)
+        with warnings.catch_warnings():
+            # nbgrader's gradebook trips SQLAlchemy's autoflush warnings on every submission.
+            warnings.simplefilter("ignore", SAWarning)
+            scores, feedback = _grade(NbgraderCourse(root), lesson)
     missing = [student for student, made in feedback.items() if not made]
     if missing:
         raise RuntimeError(f"nbgrader wrote no feedback for {missing}")
     return scores
+
+
+def _grade(course: NbgraderCourse, lesson: manifest.LessonSpec):
+    """Release, submit, autograde, feedback, export: the scores, and who got feedback."""
+    root = course.root
+    course.generate_assignment(lesson.slug)
+    release = nbformat.read(root / "release" / lesson.slug / lesson.notebook_name, 4)
+    for student in STUDENTS:
+        folder = root / "submitted" / student / lesson.slug
+        folder.mkdir(parents=True)
+        nbformat.write(_submission(release, student, lesson), folder / lesson.notebook_name)
+    log = course.autograde_all(lesson.slug)
+    # nbgrader names each submission it could not run; only the crashing one may be there.
+    unrun = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'", log))
+    if unrun - {"crashes-kernel"}:
+        raise RuntimeError(f"nbgrader could not autograde {sorted(unrun)}:\n{log[-3000:]}")
+    course.generate_feedback(lesson.slug)
+    course.export_csv(root / "grades.csv")
+    with open(root / "grades.csv", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["assignment"] == lesson.slug]
+    scores = {
+        row["student_id"]: Score(float(row["score"]), float(row["max_score"])) for row in rows
+    }
+    feedback = {
+        student: (root / "feedback" / student / lesson.slug).is_dir()
+        for student in STUDENTS
+        if student != "crashes-kernel"
+    }
+    return scores, feedback
