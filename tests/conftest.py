@@ -1,15 +1,38 @@
-"""One real broker for the whole test session: testcontainers when Docker answers, otherwise
-the course's own JVM launcher on a free port (so a learner's broker on 9092 is never touched)."""
+"""Shared fixtures. One real broker for the whole test session: testcontainers when Docker
+answers, otherwise the course's own JVM launcher on a free port (so a learner's broker on 9092
+is never touched).
+
+Every test that uses the broker or a cluster, directly or through another fixture, is marked
+`broker` here, so `pytest -m "not broker"` runs the rest with no Kafka and no JVM started
+(`-m "not broker and not slow"` also leaves out the minute-long nbgrader release runs). Tests
+that start a broker or a JVM themselves carry the mark explicitly.
+
+A test module about one lesson sets LESSON = "NN": its `namespace` is then that lesson's.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from autograder import broker
 from autograder.broker.cluster import start_cluster
 from autograder.broker.fixture import test_broker as _broker_for_tests
 from autograder.grading import kafka_io
 from autograder.grading.namespace import Namespace, new_run_id
 from autograder.grading.quiet import silence_kafka_logs
+from tests.verdicts import Verdicts
+
+# A test that needs any of these (even through other fixtures) needs Kafka running.
+BROKER_FIXTURES = frozenset({"bootstrap", "cluster"})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        # fixturenames is the whole closure: `topic` brings `bootstrap` along, and so on.
+        if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.broker)
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +44,27 @@ def bootstrap():
     silence_kafka_logs()
 
 
+def _lesson_of(request) -> str:
+    """The lesson a test module is about: its LESSON constant, else lesson 01."""
+    return str(getattr(request.module, "LESSON", "01"))
+
+
 @pytest.fixture
-def namespace():
-    """A fresh run namespace, as a lesson's setup cell would make."""
-    return Namespace(new_run_id(), "01")
+def namespace(request):
+    """A fresh run namespace of the test's lesson, as that lesson's setup cell would make."""
+    return Namespace(new_run_id(), _lesson_of(request))
+
+
+@pytest.fixture(scope="module")
+def module_namespace(request):
+    """One run namespace shared by a module's tests, for module-scoped scenarios."""
+    return Namespace(new_run_id(), _lesson_of(request))
+
+
+@pytest.fixture(scope="session")
+def verdicts(bootstrap):
+    """run_check on the course's learner code, each piece once per session (tests/verdicts.py)."""
+    return Verdicts(bootstrap)
 
 
 @pytest.fixture
@@ -39,6 +79,18 @@ def topic(bootstrap, namespace, request):
         return full
 
     return make
+
+
+@pytest.fixture
+def broker_state(tmp_path, monkeypatch) -> Path:
+    """A fresh state dir for the JVM launcher, whatever the machine or the environment says."""
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("KAFKA_HOME", raising=False)
+    monkeypatch.setenv("KAFKA_COURSE_BROKER", "jvm")
+    state_dir = tmp_path / "state"
+    monkeypatch.setenv("KAFKA_COURSE_STATE_DIR", str(state_dir))
+    yield state_dir
+    broker.down(state_dir)  # never leave a broker behind, whatever the test did
 
 
 @pytest.fixture(scope="module")

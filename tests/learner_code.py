@@ -1,9 +1,11 @@
 """Learner code taken from the course's own files, for tests that call it directly.
 
 A lesson's prelude is what its notebook defines before the exercises; solutions come from the
-source notebook and wrong answers from the manifest, so tests and lessons never drift apart.
+source notebook, starters from the released notebook and wrong answers from the manifest, so
+tests and lessons never drift apart.
 
     define, solution, wrong_answers = for_lesson("02")
+    stub = starter("group-lag", "08")
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+import nbformat
+
 from autograder.authoring.release import solution_notebook
 from autograder.grading import manifest
+from autograder.grading.paths import RELEASE_DIR
 
 _LESSON_01 = """
 import json
@@ -44,6 +49,11 @@ import json
 import time
 from kafka import KafkaConsumer, TopicPartition
 from kafka.serializer import DefaultSerializer, Deserializer
+"""
+
+_LESSON_06 = """
+import time
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 """
 
 _LESSON_08 = """
@@ -81,6 +91,7 @@ _PRELUDES: dict[str, str | Callable[[], str]] = {
     "01": _LESSON_01,
     "02": _LESSON_02,
     "05": _lesson_05,
+    "06": _LESSON_06,
     "08": _LESSON_08,
 }
 PRELUDE = _LESSON_01
@@ -99,13 +110,32 @@ def define(code: str, name: str, lesson_id: str = "01"):
     return scope[name]
 
 
+def _exercise_cell(notebook, spec: manifest.ExerciseSpec) -> str:
+    for cell in notebook.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == spec.solution_grade_id:
+            return cell.source
+    raise KeyError(spec.id)
+
+
+def solution_source(exercise_id: str, lesson_id: str = "01") -> str:
+    """The reference solution's cell, as the source notebook holds it."""
+    lesson = manifest.lesson(lesson_id)
+    return _exercise_cell(solution_notebook(lesson.source_notebook), lesson.exercise(exercise_id))
+
+
 def solution(exercise_id: str, lesson_id: str = "01"):
+    """The reference solution, defined after the lesson's prelude."""
+    spec = manifest.lesson(lesson_id).exercise(exercise_id)
+    return define(solution_source(exercise_id, lesson_id), spec.function, lesson_id)
+
+
+def starter(exercise_id: str, lesson_id: str = "01"):
+    """The untouched stub a learner opens, from the released notebook: it raises
+    NotImplementedError."""
     lesson = manifest.lesson(lesson_id)
     spec = lesson.exercise(exercise_id)
-    for cell in solution_notebook(lesson.source_notebook).cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == spec.id:
-            return define(cell.source, spec.function, lesson_id)
-    raise KeyError(exercise_id)
+    released = nbformat.read(RELEASE_DIR / lesson.slug / lesson.notebook_name, as_version=4)
+    return define(_exercise_cell(released, spec), spec.function, lesson_id)
 
 
 def wrong_answers(lesson_id: str = "01") -> Iterator[tuple[str, str, Callable]]:
@@ -113,6 +143,15 @@ def wrong_answers(lesson_id: str = "01") -> Iterator[tuple[str, str, Callable]]:
     for spec in manifest.lesson(lesson_id).exercises:
         for wrong in spec.wrong_answers:
             yield spec.id, wrong.name, define(wrong.code, spec.function, lesson_id)
+
+
+def wrong_answer(exercise_id: str, name: str, lesson_id: str = "01") -> Callable:
+    """One wrong answer of the manifest, by its exercise and name."""
+    spec = manifest.lesson(lesson_id).exercise(exercise_id)
+    for wrong in spec.wrong_answers:
+        if wrong.name == name:
+            return define(wrong.code, spec.function, lesson_id)
+    raise KeyError(f"{exercise_id} has no wrong answer {name!r}")
 
 
 class LessonCode(NamedTuple):

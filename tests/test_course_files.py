@@ -46,6 +46,7 @@ def test_every_exercise_has_at_least_one_wrong_answer(lesson):
     assert all(exercise.wrong_answers for exercise in lesson.exercises)
 
 
+@pytest.mark.slow  # nbgrader generates every lesson's release
 def test_release_and_solutions_are_generated_from_the_source():
     assert release.drift() == []
 
@@ -68,6 +69,7 @@ def test_committed_notebooks_carry_no_outputs_or_execution_counts():
                 assert not cell["outputs"] and cell["execution_count"] is None, path
 
 
+@pytest.mark.slow  # nbgrader generates every lesson's release
 def test_release_check_command_reports_no_drift():
     done = subprocess.run(
         [sys.executable, "-m", "autograder.cli", "release", "--check"],
