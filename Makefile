@@ -13,7 +13,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
 setup: $(INSTALLED)
@@ -22,12 +22,15 @@ lab: setup  ## start the broker and open JupyterLab on lesson 01
 	$(BIN)/kafka-course broker up
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) $(FIRST_LESSON)
 
-test: setup  ## lint, then every test against a real broker, `dev check` included
-	$(BIN)/ruff check autograder tests bench
+LINTED := autograder tests bench course/source/*/wrong_answers
+
+test: lint  ## lint, then every test against a real broker, `dev check` included
 	$(BIN)/python -m pytest --durations=25
 
-lint: setup
-	$(BIN)/ruff check autograder tests bench
+lint: setup  ## ruff, the format check and the type checker
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 
 dev-check: setup  ## the course's self-test gate against the running broker
 	$(BIN)/kafka-course dev check

@@ -250,7 +250,7 @@ def start_cluster(
     if not 1 <= brokers <= 9:
         raise BrokerError(f"A course cluster has 1 to 9 brokers, not {brokers}.")
     scratch = state_dir is None
-    if scratch:
+    if state_dir is None:
         _remove_abandoned_clusters()
         state_dir = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
     layout = ClusterLayout(Path(state_dir))
@@ -294,9 +294,9 @@ def stop_cluster(state_dir: Path | str) -> list[int]:
     """
     layout = ClusterLayout(Path(state_dir))
     brokers = layout.read_record().get("nodes", 0)
-    stopped = []
-    running = {n: _running_pid(layout, n) for n in range(1, brokers + 1)}
-    running = {n: pid for n, pid in running.items() if pid is not None}
+    stopped: list[int] = []
+    pids = {n: _running_pid(layout, n) for n in range(1, brokers + 1)}
+    running = {n: pid for n, pid in pids.items() if pid is not None}
     stopped += running.values()
     # Brokers stop in parallel: each controlled shutdown waits on the controller, not on CPU.
     threads = [

@@ -57,8 +57,11 @@ def cluster_dir(layout: StateLayout):
     return layout.root / "cluster"
 
 
-def cluster_up(layout: StateLayout, mode: str, port: int, nodes: int) -> ClusterStatus:
-    """Start the state dir's cluster of `nodes` brokers on ports port..port+nodes-1."""
+def cluster_up(layout: StateLayout, mode: str, port: int, nodes: int) -> BrokerStatus:
+    """Start the state dir's cluster of `nodes` brokers on ports port..port+nodes-1.
+
+    A ClusterStatus, or a stopped BrokerStatus when the JVM brokers died right after starting.
+    """
     if mode == "docker":
         return _docker_up(layout, port, nodes)
     cluster = start_cluster(cluster_dir(layout), brokers=nodes, first_port=port)

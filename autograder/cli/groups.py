@@ -57,7 +57,7 @@ def _bootstrap() -> str:
     return bootstrap_servers()
 
 
-def table(header: Sequence[str], rows: list[Sequence[object]]) -> str:
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Left-aligned columns two spaces apart, as Kafka's tools print them."""
     cells = [list(header)] + [["-" if v is None else str(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]

@@ -45,7 +45,7 @@ def _await_leaders(bootstrap: str, topic: str, deadline_s: float = 5.0) -> None:
         admin.close()
 
 
-def _stored_by_value(bootstrap: str, topic: str) -> dict[bytes, int]:
+def _stored_by_value(bootstrap: str, topic: str) -> dict[bytes | None, int]:
     """value -> the partition the broker holds it in (values are unique in these demos)."""
     return {record.value: record.partition for record in kafka_io.read_all(bootstrap, topic)}
 
@@ -98,7 +98,7 @@ def interleaved_keys(bootstrap: str, topic: str, keys: list[str], rounds: int = 
         producer.close(timeout=5)
     found: dict[str, dict] = {key: {"partitions": set(), "sequence": []} for key in keys}
     for record in kafka_io.read_all(bootstrap, topic):  # partition by partition, offset order
-        key, number = record.value.decode().split("#")
+        key, number = record.value_text.split("#")
         found[key]["partitions"].add(record.partition)
         found[key]["sequence"].append(int(number))
     return {
@@ -125,7 +125,7 @@ def keyless_send_order(
     finally:
         producer.close(timeout=5)
     stored = kafka_io.read_all(bootstrap, topic)
-    return [(r.partition, r.offset) for r in sorted(stored, key=lambda r: int(r.value))]
+    return [(r.partition, r.offset) for r in sorted(stored, key=lambda r: int(r.value_text))]
 
 
 class CountingPartitioner(DefaultPartitioner):

@@ -103,7 +103,7 @@ def retries_after_lost_responses(
 
 def copies_per_value(bootstrap: str, topic: str) -> dict[str, int]:
     """value -> how many records in the topic carry it."""
-    counts = Counter(r.value.decode() for r in kafka_io.read_all(bootstrap, topic))
+    counts = Counter(r.value_text for r in kafka_io.read_all(bootstrap, topic))
     return dict(sorted(counts.items(), key=lambda item: int(item[0])))
 
 
@@ -128,7 +128,7 @@ def order_after_a_failed_request(
                 producer.flush(timeout=20)
         finally:
             producer.close(timeout=5)
-    return [int(r.value) for r in kafka_io.read_all(bootstrap, topic)]
+    return [int(r.value_text) for r in kafka_io.read_all(bootstrap, topic)]
 
 
 def requests_in_flight(bootstrap: str, topic: str, events: int = 12, **settings) -> int:

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
@@ -266,7 +267,8 @@ def share_partitions(
     Every consumer is closed before this returns, whatever happens.
     """
     stop = threading.Event()
-    rows = [
+    # One table row per member, of mixed value types; the member threads update them in place.
+    rows: list[dict[str, Any]] = [
         {"member": f"member-{n + 1}", "partitions": [], "records read": 0} for n in range(members)
     ]
     generation: list[int | None] = [None] * members  # None while joining or rebalancing

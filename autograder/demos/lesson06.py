@@ -339,7 +339,7 @@ def async_commit_callback_timing(bootstrap: str, topic: str, group: str) -> dict
             )
         )
         time.sleep(0.5)
-        seen = {
+        seen: dict[str, object] = {
             "broker has": committed(bootstrap, group).get(0),
             "callback calls before the next poll": len(calls),
         }

@@ -148,15 +148,19 @@ def crash_and_restart(
         path = folder / f"{prefix}-{n}.db"
         path.unlink(missing_ok=True)
         jobs[label] = (f"{prefix}-{n}", str(path), commit, unique)
-    for group, path, commit, unique in jobs.values():
+    for group, sink_path, commit, unique in jobs.values():
         for crash in (crash_after, None):
             run = run_forked(
-                partial(consume_into_sink, bootstrap, topic, group, path, commit, unique, crash),
+                partial(
+                    consume_into_sink, bootstrap, topic, group, sink_path, commit, unique, crash
+                ),
                 time_limit_s=30,
             )
             if run.crashed != bool(crash) or run.error or run.timed_out:
                 raise RuntimeError(f"the consumer process ended unexpectedly: {run}")
-    return {label: audit(bootstrap, topic, path) for label, (_, path, _, _) in jobs.items()}
+    return {
+        label: audit(bootstrap, topic, sink_path) for label, (_, sink_path, _, _) in jobs.items()
+    }
 
 
 def print_audits(audits: dict[str, dict[str, int]]) -> None:

@@ -167,7 +167,8 @@ def _send_each(
     bootstrap: str, topic: str, count: int, settings: dict, delivery_timeout_ms: int, tag: str
 ) -> dict:
     producer = KafkaProducer(bootstrap_servers=_answering(bootstrap), **settings)
-    acknowledged, errors = [], Counter()
+    acknowledged: list[str] = []
+    errors: Counter[str] = Counter()
     try:
         for n in range(count):
             value = f"{tag}-{n}".encode()
