@@ -7,6 +7,7 @@ Public API:
     roundtrip.autograde_lesson(lesson)             nbgrader release, submit, autograde, export
     nbgrader_plugin.AUTOGRADE_PREPROCESSORS        the run id and the broker verdict for nbgrader
     notebook_run                                   executing a notebook, reading its check cells
+    exercise_cells                                 running only the cells the exercises need
     reset.reset_lesson(lesson)                     a learner's notebook back as released
 
 Builds on grading/ and notebook/; nothing here imports cli/ (a test asserts it). Modules are

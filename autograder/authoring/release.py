@@ -82,13 +82,17 @@ class NbgraderCourse:
     nbgrader_config.py), without starting a Python that imports nbgrader for every step.
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, gradebook: bool = True):
+        """``gradebook=False`` is `--no-db`: a release alone needs no gradebook."""
         # nbgrader calls `alembic` by name when it creates the gradebook: the environment's bin
         # folder must be on PATH even when the virtualenv is not activated.
         bin_dir = str(Path(sys.executable).parent)
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
         config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        config.GenerateAssignment.no_database = not gradebook  # as `--no-db` sets them
+        config.SaveCells.enabled = gradebook
+        self.gradebook = gradebook
         self.root = root
         self.coursedir = CourseDirectory(root=str(root), config=config)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=config)
@@ -101,7 +105,10 @@ class NbgraderCourse:
         return log
 
     def generate_assignment(self, slug: str) -> None:
-        self._done("generate_assignment", self.api.generate_assignment(slug, force=True))
+        self._done(
+            "generate_assignment",
+            self.api.generate_assignment(slug, force=True, create=self.gradebook),
+        )
 
     def autograde_all(self, slug: str) -> str:
         """Every submission in one run, as `nbgrader autograde` does: its log (a submission
@@ -126,7 +133,7 @@ def generate_release(out_dir: Path, keys: list[str] | None = None) -> None:
     """Write each lesson's student notebook (all lessons when ``keys`` is empty) under
     ``out_dir/<slug>/``."""
     with tempfile.TemporaryDirectory() as scratch:
-        course = NbgraderCourse(copy_course(Path(scratch) / "course"))
+        course = NbgraderCourse(copy_course(Path(scratch) / "course"), gradebook=False)
         for lesson in _lessons(keys):
             course.generate_assignment(lesson.slug)
             generated = course.root / "release" / lesson.slug / lesson.notebook_name

@@ -55,6 +55,12 @@ def dev_check(bootstrap, request) -> subprocess.CompletedProcess:
         timeout=3600,
     )
     print(done.stdout)
+    # Each lesson's time, also in the run's log (captured output shows only on failure).
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        for line in re.findall(r"^(?:lesson \d+: \d+ s|total: .*)$", done.stdout, re.MULTILINE):
+            print(f"\ndev check {line}", end="")
+        print()
     return done
 
 
