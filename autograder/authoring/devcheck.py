@@ -3,10 +3,12 @@
 For every exercise: the untouched student version fails with guidance (not a traceback), the
 reference solution passes, and every plausible wrong answer in the manifest fails. Then the
 nbgrader round trip: the reference earns full points; the untouched release, a notebook that
-redefines its checks and one that kills its kernel earn none, and grading goes on past them.
+redefines its checks and one that kills its kernel earn none, and grading goes on past them;
+and the reference once more under the course's own configuration, every cell run, as an
+instructor's `nbgrader autograde` grades it.
 
 Demonstrations are under test once: the solution round runs the whole notebook ("every lesson
-cell runs"). The starter, each wrong-answer round and the nbgrader submissions run only the
+cell runs"). The starter, each wrong-answer round and the four nbgrader submissions run only the
 cells the exercises need (authoring/exercise_cells.py), and a static look at the code first
 makes sure every cell those read is tagged. The rounds are independent (each execution has its
 own run namespace on the broker), so they run side by side in worker processes: nbclient sets
@@ -48,7 +50,7 @@ class Round:
     """One independent execution for a lesson; ``index`` numbers the wrong-answer rounds."""
 
     lesson_id: str
-    kind: str  # "tags", "starter", "solution", "wrong", "nbgrader"
+    kind: str  # "tags", "starter", "solution", "wrong", "nbgrader", "nbgrader-whole"
     index: int = 0
 
     @property
@@ -64,12 +66,19 @@ def rounds_of(lesson: manifest.LessonSpec, nbgrader: bool = True) -> list[Round]
         Round(lesson.id, "starter"),
         Round(lesson.id, "solution"),
         *(Round(lesson.id, "wrong", n) for n in range(wrong)),
-        *([Round(lesson.id, "nbgrader")] if nbgrader else []),
+        *([Round(lesson.id, "nbgrader"), Round(lesson.id, "nbgrader-whole")] if nbgrader else []),
     ]
 
 
 # Longest first, so that the last round to start is a short one.
-_START_ORDER = {"nbgrader": 0, "solution": 1, "wrong": 2, "starter": 3, "tags": 4}
+_START_ORDER = {
+    "nbgrader": 0,
+    "nbgrader-whole": 1,
+    "solution": 2,
+    "wrong": 3,
+    "starter": 4,
+    "tags": 5,
+}
 
 
 def _notebook(folder, lesson):
@@ -176,6 +185,23 @@ def _nbgrader(lesson, bootstrap) -> list[Line]:
     return lines
 
 
+def _nbgrader_whole(lesson, bootstrap) -> list[Line]:
+    """The reference graded as an instructor's `nbgrader autograde` grades it: the course's own
+    configuration, every cell run (the other submissions run only the exercise cells)."""
+    scores = roundtrip.autograde_lesson(lesson, only_exercises=False, students=("reference",))
+    total = float(sum(e.points for e in lesson.exercises))
+    got = scores.get("reference")
+    ok = got is not None and got.score == total and got.max_score == total
+    return [
+        (
+            ok,
+            "nbgrader autograde reference, every cell run as instructors grade: "
+            + (f"{got.score:g}/{got.max_score:g}" if got else "no score exported")
+            + ("" if ok else f" (expected {total:g}/{total:g})"),
+        )
+    ]
+
+
 def run_round(round_: Round, bootstrap: str) -> tuple[list[Line], float, float]:
     """Run one round (in a worker process): its lines, and when it started and ended."""
     started = time.time()
@@ -189,6 +215,7 @@ def run_round(round_: Round, bootstrap: str) -> tuple[list[Line], float, float]:
                 "starter": _starter,
                 "solution": _solution,
                 "nbgrader": _nbgrader,
+                "nbgrader-whole": _nbgrader_whole,
             }[round_.kind](lesson, bootstrap)
     except Exception as error:  # one broken round is a failed line, not a lost gate
         last = traceback.format_exception(error)[-3:]

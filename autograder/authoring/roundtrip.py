@@ -79,32 +79,41 @@ def _submission(release, student: str, lesson: manifest.LessonSpec):
     return nb
 
 
-def autograde_lesson(lesson: manifest.LessonSpec) -> dict[str, Score]:
-    """Autograde the four submissions of ``lesson``; student -> score read back from export.
+def autograde_lesson(
+    lesson: manifest.LessonSpec,
+    only_exercises: bool = True,
+    students: tuple[str, ...] = STUDENTS,
+) -> dict[str, Score]:
+    """Autograde the submissions of ``lesson``; student -> score read back from export.
+
+    ``only_exercises`` runs nbgrader's Execute step on the cells the exercises need; without it,
+    every cell runs under the course's own configuration, exactly as an instructor's
+    `nbgrader autograde` does.
 
     nbgrader runs in this process and sets its environment (the run id of each submission):
     one call at a time per process.
     """
     with tempfile.TemporaryDirectory() as scratch:
         root = copy_course(Path(scratch) / "course")
-        with open(root / "nbgrader_config.py", "a") as config:
-            config.write(ONLY_EXERCISES_CONFIG)
+        if only_exercises:
+            with open(root / "nbgrader_config.py", "a") as config:
+                config.write(ONLY_EXERCISES_CONFIG)
         with warnings.catch_warnings():
             # nbgrader's gradebook trips SQLAlchemy's autoflush warnings on every submission.
             warnings.simplefilter("ignore", SAWarning)
-            scores, feedback = _grade(NbgraderCourse(root), lesson)
+            scores, feedback = _grade(NbgraderCourse(root), lesson, students)
     missing = [student for student, made in feedback.items() if not made]
     if missing:
         raise RuntimeError(f"nbgrader wrote no feedback for {missing}")
     return scores
 
 
-def _grade(course: NbgraderCourse, lesson: manifest.LessonSpec):
+def _grade(course: NbgraderCourse, lesson: manifest.LessonSpec, students: tuple[str, ...]):
     """Release, submit, autograde, feedback, export: the scores, and who got feedback."""
     root = course.root
     course.generate_assignment(lesson.slug)
     release = nbformat.read(root / "release" / lesson.slug / lesson.notebook_name, 4)
-    for student in STUDENTS:
+    for student in students:
         folder = root / "submitted" / student / lesson.slug
         folder.mkdir(parents=True)
         nbformat.write(_submission(release, student, lesson), folder / lesson.notebook_name)
@@ -122,7 +131,7 @@ def _grade(course: NbgraderCourse, lesson: manifest.LessonSpec):
     }
     feedback = {
         student: (root / "feedback" / student / lesson.slug).is_dir()
-        for student in STUDENTS
+        for student in students
         if student != "crashes-kernel"
     }
     return scores, feedback

@@ -83,6 +83,7 @@ def test_dev_check_passes(dev_check, lesson):
     assert "✘" not in lines, lines
     assert "solution notebook: every lesson cell runs" in lines
     assert "redefines-check: 0/" in lines and "crashes-kernel: 0/" in lines
+    assert "nbgrader autograde reference, every cell run as instructors grade:" in lines
 
 
 @pytest.mark.timeout(3600)
