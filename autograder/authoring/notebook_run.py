@@ -15,6 +15,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder.authoring.exercise_cells import ClientForExercises, is_needed
+from autograder.grading.namespace import new_run_id
 
 CELL_TIMEOUT_S = 120
 
@@ -64,10 +65,9 @@ def execute(nb, bootstrap: str, run_id: str | None = None, only_exercises: bool 
     """
     saved = {k: os.environ.get(k) for k in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_COURSE_RUN_ID")}
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
-    if run_id:
-        os.environ["KAFKA_COURSE_RUN_ID"] = run_id
-    else:
-        os.environ.pop("KAFKA_COURSE_RUN_ID", None)
+    # Always a run id, as nbgrader gives one: the run's names are its own, and an execution
+    # that is not a learner's records nothing in the learner's progress.
+    os.environ["KAFKA_COURSE_RUN_ID"] = run_id or new_run_id()
     try:
         with tempfile.TemporaryDirectory() as workdir:
             client = (ClientForExercises if only_exercises else NotebookClient)(

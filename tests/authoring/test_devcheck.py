@@ -36,9 +36,18 @@ def _selected_lessons(session) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def dev_check(bootstrap, request) -> subprocess.CompletedProcess:
+def learner_state(tmp_path_factory):
+    """The state folder (where a learner's progress.json lives) the dev check runs with."""
+    return tmp_path_factory.mktemp("learner-state")
+
+
+@pytest.fixture(scope="module")
+def dev_check(bootstrap, learner_state, request) -> subprocess.CompletedProcess:
     """One `kafka-course dev check` over the selected lessons; its output is printed."""
-    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap)
+    env = dict(
+        os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap, KAFKA_COURSE_STATE_DIR=str(learner_state)
+    )
+    env.pop("KAFKA_COURSE_RUN_ID", None)  # as in a learner's terminal
     done = subprocess.run(
         [
             sys.executable,
@@ -91,3 +100,9 @@ def test_dev_check_passes_as_a_whole(dev_check):
     assert dev_check.returncode == 0, dev_check.stdout[-4000:] + dev_check.stderr[-2000:]
     assert ", 0 failed" in dev_check.stdout
     assert re.search(r"^total: \d+ s for \d+ lesson", dev_check.stdout, re.MULTILINE)
+
+
+def test_the_dev_check_leaves_the_learners_progress_alone(dev_check, learner_state):
+    """Its solution rounds pass every exercise, yet none of that is the learner's progress."""
+    assert "solution" in dev_check.stdout and "passes" in dev_check.stdout
+    assert not (learner_state / "progress.json").exists()
