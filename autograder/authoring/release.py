@@ -11,7 +11,6 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -50,29 +49,6 @@ def copy_course(destination: Path) -> Path:
         ),
     )
     return destination
-
-
-def run_nbgrader(
-    course_dir: Path, *args: str, timeout_s: float = 600, allow_failure: bool = False
-) -> str:
-    """Run an nbgrader command in ``course_dir``; its output, or ReleaseError on failure
-    (unless ``allow_failure``: autograde exits non-zero when one submission could not run)."""
-    # nbgrader calls `alembic` by name: the environment's bin folder must be on PATH even when
-    # the virtualenv is not activated.
-    bin_dir = str(Path(sys.executable).parent)
-    env = dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=course_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-    )
-    if done.returncode != 0 and not allow_failure:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise ReleaseError(f"`nbgrader {' '.join(args)}` failed:\n{tail}")
-    return done.stdout + done.stderr
 
 
 class NbgraderCourse:

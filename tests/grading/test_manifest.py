@@ -8,7 +8,10 @@ solutions. Only the last test needs the broker.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -235,7 +238,24 @@ def test_nbgrader_releases_a_lesson_without_its_wrong_answers(tmp_path):
     lesson = LESSONS[0]
     course = release.copy_course(tmp_path / "course")
     assert (course / "source" / lesson.slug / manifest.WRONG_ANSWERS_DIR).is_dir()
-    release.run_nbgrader(course, "generate_assignment", lesson.slug, "--force", "--no-db")
+    # The command an instructor runs, exactly as they type it (from the course folder).
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader calls alembic by name
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "generate_assignment",
+            lesson.slug,
+            "--force",
+            "--no-db",
+        ],
+        cwd=course,
+        env=dict(os.environ, PATH=os.pathsep.join([bin_dir, os.environ.get("PATH", "")])),
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
     released = course / "release" / lesson.slug
     assert (released / lesson.notebook_name).is_file()
     assert [p.name for p in released.rglob("*")] == [lesson.notebook_name]
