@@ -12,6 +12,11 @@ Rules, the same everywhere in the course:
   (Kafka's own tool prints ``-`` for both.)
 * The partitions of a group are every partition of every topic it has committed offsets on or
   that a member of it is assigned, so a partition it never committed shows up too.
+* A group of either protocol is described: a classic group through DescribeGroups (kafka-python),
+  a consumer-protocol group (KIP-848, `group.protocol=consumer`), which DescribeGroups refuses
+  ("is not a classic group"), through ConsumerGroupDescribe (confluent-kafka's admin client, as
+  kafka-python 3.0.12 has no such request). Generations and epochs, which neither gives, are
+  read from the coordinator's own records (group_records).
 
 Example:
     >>> with GroupAdmin("localhost:9092") as groups:
@@ -22,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -62,12 +67,68 @@ class GroupActive(GroupError):
 
 @dataclass(frozen=True)
 class Member:
-    """One consumer in the group, as the group coordinator knows it."""
+    """One consumer in the group, as the group coordinator knows it.
+
+    ``target`` (the partitions the coordinator is moving the member to) and ``epoch`` (the
+    member epoch) exist only in a consumer-protocol group; a classic group has None there.
+    """
 
     member_id: str
     client_id: str
     host: str
     partitions: tuple[tuple[str, int], ...]
+    group_instance_id: str | None = None
+    target: tuple[tuple[str, int], ...] | None = None
+    epoch: int | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "member_id": self.member_id,
+            "client_id": self.client_id,
+            "host": self.host,
+            "group_instance_id": self.group_instance_id,
+            "partitions": _partitions_json(self.partitions),
+            "member_epoch": self.epoch,
+            "target_partitions": None if self.target is None else _partitions_json(self.target),
+        }
+
+
+def _partitions_json(partitions: tuple[tuple[str, int], ...]) -> list[dict]:
+    return [{"topic": topic, "partition": partition} for topic, partition in partitions]
+
+
+@dataclass(frozen=True)
+class GroupMembers:
+    """A group's members and what the coordinator says about the group as a whole.
+
+    ``group_protocol`` is "classic" or "consumer" (KIP-848). ``assignor`` is the classic
+    group's chosen protocol (range, roundrobin, sticky, cooperative-sticky) or the broker-side
+    assignor of a consumer group (uniform, range). ``generation`` is a classic group's
+    generation or a consumer group's group epoch, as last written to __consumer_offsets; None
+    when that record could not be found. ``target_epoch``: a consumer group's target
+    assignment epoch (None for classic).
+    """
+
+    group: str
+    state: str
+    protocol_type: str
+    group_protocol: str
+    assignor: str
+    generation: int | None
+    target_epoch: int | None
+    members: tuple[Member, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "group": self.group,
+            "state": self.state,
+            "protocol_type": self.protocol_type,
+            "group_protocol": self.group_protocol,
+            "assignor": self.assignor,
+            "generation": self.generation,
+            "target_epoch": self.target_epoch,
+            "members": [member.to_json() for member in self.members],
+        }
 
 
 @dataclass(frozen=True)
@@ -180,7 +241,18 @@ def _member(raw: dict) -> Member:
         client_id=raw.get("client_id", ""),
         host=(raw.get("client_host") or "").lstrip("/"),
         partitions=tuple(sorted(partitions)),
+        group_instance_id=raw.get("group_instance_id") or None,
     )
+
+
+def _confluent_partitions(assignment) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted((tp.topic, tp.partition) for tp in assignment.topic_partitions))
+
+
+def _confluent_state(state) -> str:
+    """ConsumerGroupState.STABLE -> "Stable", as DescribeGroups spells states."""
+    name = getattr(state, "name", str(state))
+    return "".join(word.capitalize() for word in name.split("_"))
 
 
 class GroupAdmin:
@@ -233,13 +305,57 @@ class GroupAdmin:
         )
 
     def _description(self, group: str) -> dict:
+        """DescribeGroups' answer; for a consumer-protocol group (which it refuses), the same
+        keys filled from ConsumerGroupDescribe, plus "group_protocol"."""
         raw = self._call("describe_groups", [group])[group]
-        if raw.get("error") and "GroupIdNotFound" in raw["error"]:
+        error = raw.get("error") or ""
+        if "is not a classic group" in error:
+            return self._consumer_protocol_description(group)
+        if "GroupIdNotFound" in error:
             raise UnknownGroup(
                 f"no consumer group {group!r} at {self.bootstrap}; "
                 "`kafka-course groups list` shows the groups there"
             )
-        return raw
+        return {**raw, "group_protocol": "classic"}
+
+    def _consumer_protocol_description(self, group: str) -> dict:
+        # Imported here: only consumer-protocol groups need librdkafka.
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient(
+            {"bootstrap.servers": self.bootstrap, "client.id": "kafka-course-groups"}
+        )
+        future = admin.describe_consumer_groups([group], request_timeout=REQUEST_TIMEOUT_MS / 1000)
+        try:
+            described = future[group].result(timeout=REQUEST_TIMEOUT_MS / 1000 + 5)
+        except Exception as error:
+            raise GroupError(
+                f"the broker did not describe consumer-protocol group {group!r} ({error}); "
+                "run the command again, and if it persists check `kafka-course broker status`"
+            ) from None
+        members = [
+            Member(
+                member_id=m.member_id,
+                client_id=m.client_id,
+                host=(m.host or "").lstrip("/"),
+                partitions=_confluent_partitions(m.assignment),
+                group_instance_id=m.group_instance_id or None,
+                target=_confluent_partitions(m.target_assignment)
+                if m.target_assignment is not None
+                else (),
+            )
+            for m in described.members
+        ]
+        return {
+            "group_state": _confluent_state(described.state),
+            "protocol_type": "consumer",
+            "protocol_data": described.partition_assignor or "",
+            "group_protocol": "consumer",
+            "members": members,
+        }
+
+    def _members(self, raw: dict) -> tuple[Member, ...]:
+        return tuple(m if isinstance(m, Member) else _member(m) for m in raw.get("members", []))
 
     def _partitions(self, topics: set[str]) -> list[TopicPartition]:
         if not topics:
@@ -264,7 +380,7 @@ class GroupAdmin:
     def describe(self, group: str) -> GroupView:
         """The group's state, members and lag per partition; UnknownGroup if there is none."""
         raw = self._description(group)
-        members = tuple(_member(m) for m in raw.get("members", []))
+        members = self._members(raw)
         committed = self._committed(group)
         owner = {tp: m for m in members for tp in m.partitions}
         topics = {tp.topic for tp in committed} | {topic for topic, _ in owner}
@@ -282,6 +398,39 @@ class GroupAdmin:
         )
         return GroupView(group, raw.get("group_state") or "?", members, rows)
 
+    def describe_members(self, group: str) -> GroupMembers:
+        """The group's members (id, client id, host, instance id, partitions) and its state,
+        protocol type, protocol, assignor and generation; UnknownGroup if there is none."""
+        from autograder.cli.group_records import read_group_records
+
+        raw = self._description(group)
+        members = self._members(raw)
+        consumer_protocol = raw["group_protocol"] == "consumer"
+        try:
+            records = read_group_records(
+                self.bootstrap,
+                group,
+                tuple(m.member_id for m in members) if consumer_protocol else (),
+            )
+        except Exception as error:
+            if type(error).__name__ in _UNREACHABLE:
+                raise self._down(error) from None
+            raise
+        if consumer_protocol:
+            members = tuple(
+                replace(m, epoch=records.member_epochs.get(m.member_id)) for m in members
+            )
+        return GroupMembers(
+            group=group,
+            state=raw.get("group_state") or "?",
+            protocol_type=raw.get("protocol_type") or "",
+            group_protocol=raw["group_protocol"],
+            assignor=raw.get("protocol_data") or "",
+            generation=records.generation,
+            target_epoch=records.target_epoch if consumer_protocol else None,
+            members=tuple(sorted(members, key=lambda m: (m.client_id, m.member_id))),
+        )
+
     # -- resetting --------------------------------------------------------------------
 
     def plan_reset(
@@ -293,8 +442,7 @@ class GroupAdmin:
         of each is moved, those never committed included. Refuses (GroupActive) while the group
         has members: their own commits would overwrite the reset at once.
         """
-        raw = self._description(group)
-        members = [_member(m) for m in raw.get("members", [])]
+        members = self._members(self._description(group))
         if members:
             clients = ", ".join(sorted({m.client_id for m in members}))
             raise GroupActive(

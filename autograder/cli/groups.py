@@ -2,6 +2,7 @@
 
     kafka-course groups list
     kafka-course groups describe GROUP [--json]
+    kafka-course groups describe GROUP --members [--json]
     kafka-course groups reset GROUP (--to-earliest | --to-latest | --to-datetime DATETIME)
                                     [--topic TOPIC ...] [--dry-run]
 
@@ -10,6 +11,16 @@ laid out like Kafka's `kafka-consumer-groups.sh --describe`. A partition the gro
 committed shows `-` (null in `--json`) as committed offset and as lag: where a consumer would
 start there depends on its `auto.offset.reset`. `--json` prints a list of
 `{"topic", "partition", "committed", "end", "lag"}` objects.
+
+`describe --members` prints the group as a whole (state, protocol type, group protocol,
+assignor, generation, member count) and then one row per member, with the columns of Kafka's
+`kafka-consumer-groups --describe --members --verbose`: member id, `group.instance.id` (`-` for a
+dynamic member), host, client id, number of partitions, member epoch, assigned partitions,
+target epoch and target partitions (`topic:0,1;other:2`). The epochs and the target exist only
+in a consumer-protocol group (KIP-848); a classic group shows `-` there, as Kafka's tool does.
+Unlike Kafka's tool it also shows a classic group's generation, read from the coordinator's
+records in __consumer_offsets (the generation of the last completed rebalance). `--json`
+prints one object (MEMBERS_JSON_SHAPE below).
 
 `reset` acts at once (no `--execute` as Kafka's tool wants: a course broker holds nothing a
 reset could lose, since it moves bookmarks, never records); `--dry-run` shows the moves without
@@ -32,11 +43,46 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported when a command runs: `kafka-course broker ...` needs no kafka-python
-    from autograder.cli.group_admin import GroupAdmin, GroupView, OffsetMove, ResetTarget
+    from autograder.cli.group_admin import (
+        GroupAdmin,
+        GroupMembers,
+        GroupView,
+        OffsetMove,
+        ResetTarget,
+    )
 
 EXIT_CODES = (
     "exit codes: 0 done; 1 the broker is down, the group or topic is unknown, or the "
     "group has active members; 2 the command line is wrong"
+)
+MEMBERS_JSON_SHAPE = """\
+{"group": str, "state": str, "protocol_type": "consumer", "group_protocol": "classic" | "consumer",
+ "assignor": str, "generation": int | null, "target_epoch": int | null,
+ "members": [{"member_id": str, "client_id": str, "host": str, "group_instance_id": str | null,
+              "partitions": [{"topic": str, "partition": int}, ...],
+              "member_epoch": int | null, "target_partitions": [...] | null}, ...]}
+(generation: a classic group's generation or a consumer group's group epoch, null if its record
+was not found; target_epoch, member_epoch and target_partitions: null in a classic group)"""
+GROUP_COLUMNS = (
+    "GROUP",
+    "STATE",
+    "PROTOCOL-TYPE",
+    "GROUP-PROTOCOL",
+    "ASSIGNMENT-STRATEGY",
+    "GENERATION",
+    "#MEMBERS",
+)
+MEMBER_COLUMNS = (
+    "GROUP",
+    "CONSUMER-ID",
+    "GROUP-INSTANCE-ID",
+    "HOST",
+    "CLIENT-ID",
+    "#PARTITIONS",
+    "CURRENT-EPOCH",
+    "CURRENT-ASSIGNMENT",
+    "TARGET-EPOCH",
+    "TARGET-ASSIGNMENT",
 )
 DESCRIBE_COLUMNS = (
     "GROUP",
@@ -97,6 +143,50 @@ def describe_json(view: GroupView) -> str:
     return json.dumps([row.to_json() for row in view.partitions], indent=2)
 
 
+def assignment_text(partitions: Sequence[tuple[str, int]] | None) -> str | None:
+    """("t", 0), ("t", 1), ("u", 2) -> "t:0,1;u:2", as Kafka's tool writes an assignment."""
+    if not partitions:
+        return None
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in sorted(partitions):
+        by_topic.setdefault(topic, []).append(partition)
+    return ";".join(f"{t}:{','.join(map(str, ps))}" for t, ps in by_topic.items())
+
+
+def members_text(view: GroupMembers) -> str:
+    """The group line, then one row per member (or a line saying there is none)."""
+    group_row = (
+        view.group,
+        view.state,
+        view.protocol_type or None,
+        view.group_protocol,
+        view.assignor or None,
+        view.generation,
+        len(view.members),
+    )
+    lines = [table(GROUP_COLUMNS, [group_row]), ""]
+    if not view.members:
+        lines.append(f"Consumer group '{view.group}' has no active members.")
+        return "\n".join(lines)
+    rows = [
+        (
+            view.group,
+            m.member_id,
+            m.group_instance_id,
+            m.host,
+            m.client_id,
+            len(m.partitions),
+            m.epoch,
+            assignment_text(m.partitions),
+            view.target_epoch if m.target is not None else None,
+            assignment_text(m.target),
+        )
+        for m in view.members
+    ]
+    lines.append(table(MEMBER_COLUMNS, rows))
+    return "\n".join(lines)
+
+
 def reset_text(group: str, target: ResetTarget, moves: list[OffsetMove], dry_run: bool) -> str:
     rows = [(group, m.topic, m.partition, m.before, m.after) for m in moves]
     text = table(("GROUP", "TOPIC", "PARTITION", "OLD-OFFSET", "NEW-OFFSET"), rows)
@@ -113,6 +203,10 @@ def _list(args: argparse.Namespace, groups: GroupAdmin) -> None:
 
 
 def _describe(args: argparse.Namespace, groups: GroupAdmin) -> None:
+    if args.members:
+        members = groups.describe_members(args.group)
+        print(json.dumps(members.to_json(), indent=2) if args.json else members_text(members))
+        return
     view = groups.describe(args.group)
     print(describe_json(view) if args.json else describe_text(view))
 
@@ -169,13 +263,25 @@ def add_groups_commands(subparsers: argparse._SubParsersAction) -> None:
     ).set_defaults(handler=_guarded(_list))
 
     describe = verbs.add_parser(
-        "describe", help="committed offset, end offset and lag per partition"
+        "describe",
+        help="committed offset, end offset and lag per partition; --members: the members",
+        description="Committed offset, end offset and lag per partition. With --members: the\n"
+        "group's state, protocol, assignor and generation, and each member's id, instance id,\n"
+        "host, client id and partitions (kafka-consumer-groups --describe --members --verbose).",
+        epilog=f"--members --json prints:\n{MEMBERS_JSON_SHAPE}\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     describe.add_argument("group", metavar="GROUP")
     describe.add_argument(
+        "--members",
+        action="store_true",
+        help="the members and their partitions, the group's state, assignor and generation",
+    )
+    describe.add_argument(
         "--json",
         action="store_true",
-        help="a JSON list of {topic, partition, committed, end, lag}; null where never committed",
+        help="a JSON list of {topic, partition, committed, end, lag}, null where never "
+        "committed; with --members one object (shape below)",
     )
     describe.set_defaults(handler=_guarded(_describe))
 

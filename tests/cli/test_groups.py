@@ -3,20 +3,24 @@ one-line errors. Values are checked against the grader's own reading of the brok
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from kafka import KafkaAdminClient, TopicPartition
+from confluent_kafka import Consumer as ConfluentConsumer
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from autograder.broker.ports import free_port
 from autograder.cli import main
 from autograder.cli.group_admin import GroupAdmin
-from autograder.cli.groups import DESCRIBE_COLUMNS
+from autograder.cli.groups import DESCRIBE_COLUMNS, MEMBER_COLUMNS
 from autograder.demos.lesson08 import fill, member_of, read_and_commit
 from autograder.grading import kafka_io
 from autograder.grading.paths import REPO_ROOT
@@ -267,3 +271,214 @@ def test_a_stopped_broker_is_reported_in_one_line_within_seconds():
     assert done.stderr.count("\n") == 1 and "no Kafka broker answers" in done.stderr
     assert "kafka-course broker up" in done.stderr
     assert time.monotonic() - started < 20
+
+
+# -- describe --members: lesson 09's view of who is in a group ------------------------------
+
+
+@contextlib.contextmanager
+def _classic_members(bootstrap: str, topic: str, group: str, instance_ids: list[str | None]):
+    """kafka-python members of ``group``, polled by one thread until the block ends; yields
+    them once every partition is owned and every member reports the same stable generation."""
+    members = [
+        KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            client_id=f"member-{n}",
+            group_instance_id=instance,
+            enable_auto_commit=False,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=500,
+        )
+        for n, instance in enumerate(instance_ids)
+    ]
+    stop = threading.Event()
+
+    def poll_all() -> None:
+        while not stop.is_set():
+            for member in members:
+                member.poll(timeout_ms=50)
+
+    poller = threading.Thread(target=poll_all, daemon=True)
+    try:
+        for member in members:
+            member.subscribe([topic])
+            member.topics()  # lesson 05: learn the partitions before the first join
+        poller.start()
+        partitions = len(kafka_io.end_offsets(bootstrap, topic))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            generations = {m.group_metadata().generation_id for m in members}
+            owned = sum(len(m.assignment()) for m in members)
+            if owned == partitions and len(generations) == 1 and min(generations) > 0:
+                with GroupAdmin(bootstrap) as groups:
+                    described = groups.describe_members(group)
+                if described.state == "Stable" and len(described.members) == len(members):
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"group {group} did not settle in 60 s")
+        yield members
+    finally:
+        stop.set()
+        if poller.is_alive():
+            poller.join(timeout=10)
+        for member in members:
+            member.close(autocommit=False)
+
+
+def _rows(out: str, first_column: str) -> list[dict[str, str]]:
+    """The table whose header starts with ``first_column``s, as dicts (columns split on 2+
+    spaces, since a cell is never empty: Kafka's tool and ours print `-`)."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == first_column.split())
+    header = re.split(r"\s{2,}", lines[start].strip())
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        rows.append(dict(zip(header, re.split(r"\s{2,}", line.strip()), strict=True)))
+    return rows
+
+
+def test_describe_members_shows_each_member_its_instance_id_and_partitions(
+    cli, bootstrap, namespace
+):
+    topic, group = namespace.topic("members"), namespace.group("members")
+    kafka_io.create_topic(bootstrap, topic, 4)
+    with _classic_members(bootstrap, topic, group, [None, "static-1"]) as members:
+        code, out, err = cli("groups", "describe", group, "--members")
+        own = {m.group_metadata().member_id: m for m in members}
+        owned = {
+            m.group_metadata().member_id: sorted(tp.partition for tp in m.assignment())
+            for m in members
+        }
+        generation = members[0].group_metadata().generation_id
+    assert (code, err) == (0, "")
+    [summary] = _rows(out, "GROUP STATE")
+    assert summary == {
+        "GROUP": group,
+        "STATE": "Stable",
+        "PROTOCOL-TYPE": "consumer",
+        "GROUP-PROTOCOL": "classic",
+        "ASSIGNMENT-STRATEGY": "range",
+        "GENERATION": str(generation),  # what the members themselves were told by JoinGroup
+        "#MEMBERS": "2",
+    }
+    rows = _rows(out, "GROUP CONSUMER-ID")
+    assert tuple(re.split(r"\s{2,}", out.splitlines()[3].strip())) == MEMBER_COLUMNS
+    assert {row["CONSUMER-ID"] for row in rows} == set(own)
+    for row in rows:
+        member = own[row["CONSUMER-ID"]]
+        assert row["GROUP-INSTANCE-ID"] == (member.config["group_instance_id"] or "-")
+        assert row["CLIENT-ID"] == member.config["client_id"]
+        assert row["HOST"] == "127.0.0.1"
+        partitions = owned[row["CONSUMER-ID"]]
+        assert row["CURRENT-ASSIGNMENT"] == f"{topic}:{','.join(map(str, partitions))}"
+        assert row["#PARTITIONS"] == str(len(partitions)) == "2"
+        # Epochs and targets belong to the consumer protocol: a classic group has none.
+        assert [row["CURRENT-EPOCH"], row["TARGET-EPOCH"], row["TARGET-ASSIGNMENT"]] == ["-"] * 3
+
+
+def test_describe_members_json_and_the_generation_a_join_moves_on(cli, bootstrap, namespace):
+    topic, group = namespace.topic("joined"), namespace.group("joined")
+    kafka_io.create_topic(bootstrap, topic, 4)
+    with _classic_members(bootstrap, topic, group, ["static-a"]) as [alone]:
+        first = json.loads(cli("groups", "describe", group, "--members", "--json")[1])
+        alone_generation = alone.group_metadata().generation_id
+    assert list(first) == [
+        "group",
+        "state",
+        "protocol_type",
+        "group_protocol",
+        "assignor",
+        "generation",
+        "target_epoch",
+        "members",
+    ]
+    [member] = first["members"]
+    assert list(member) == [
+        "member_id",
+        "client_id",
+        "host",
+        "group_instance_id",
+        "partitions",
+        "member_epoch",
+        "target_partitions",
+    ]
+    assert member["group_instance_id"] == "static-a" and member["client_id"] == "member-0"
+    assert member["partitions"] == [{"topic": topic, "partition": p} for p in range(4)]
+    assert member["member_epoch"] is None and member["target_partitions"] is None
+    assert first["generation"] == alone_generation and first["target_epoch"] is None
+    # A static member's close() sends no LeaveGroup: it is still listed until its session ends.
+    with _classic_members(bootstrap, topic, group, ["static-a", None]) as pair:
+        second = json.loads(cli("groups", "describe", group, "--members", "--json")[1])
+        pair_generation = pair[0].group_metadata().generation_id
+    assert second["generation"] == pair_generation > first["generation"]
+    assert sorted(len(m["partitions"]) for m in second["members"]) == [2, 2]
+
+
+def test_describe_members_of_a_group_with_no_members_says_so(cli, lagging):
+    _, group = lagging
+    code, out, err = cli("groups", "describe", group, "--members")
+    assert (code, err) == (0, "")
+    [summary] = _rows(out, "GROUP STATE")
+    assert summary["STATE"] == "Empty" and summary["#MEMBERS"] == "0"
+    assert out.splitlines()[-1] == f"Consumer group '{group}' has no active members."
+    code, out, _ = cli("groups", "describe", group, "--members", "--json")
+    assert code == 0 and json.loads(out)["members"] == []
+
+
+def test_describe_members_of_an_unknown_group_is_one_line_and_exit_code_1(cli, namespace):
+    code, out, err = cli("groups", "describe", namespace.group("nobody"), "--members", "--json")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "no consumer group" in err and "groups list" in err
+
+
+def test_describe_members_reads_a_consumer_protocol_group_too(cli, bootstrap, namespace):
+    """KIP-848: kafka-python's DescribeGroups is refused for such a group ("is not a classic
+    group"); the command asks ConsumerGroupDescribe instead, and shows the epochs."""
+    topic, group = namespace.topic("kip848"), namespace.group("kip848")
+    kafka_io.create_topic(bootstrap, topic, 3)
+    member = ConfluentConsumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "group.protocol": "consumer",
+            "client.id": "new-protocol",
+            "group.instance.id": "static-848",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        member.subscribe([topic])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            member.poll(0.2)
+            if len(member.assignment()) == 3:
+                found = json.loads(cli("groups", "describe", group, "--members", "--json")[1])
+                if found["members"] and len(found["members"][0]["partitions"]) == 3:
+                    break
+        else:
+            raise AssertionError("the consumer-protocol member got no partitions in 60 s")
+        code, out, err = cli("groups", "describe", group, "--members")
+        # The lag view reads the same members: each partition names its consumer.
+        lag_code, lag_out, _ = cli("groups", "describe", group)
+    finally:
+        member.close()
+    assert found["group_protocol"] == "consumer" and found["state"] == "Stable"
+    assert found["assignor"] in ("uniform", "range")  # the broker's own assignor
+    [described] = found["members"]
+    assert described["group_instance_id"] == "static-848"
+    assert described["client_id"] == "new-protocol"
+    assert described["partitions"] == described["target_partitions"]
+    assert described["partitions"] == [{"topic": topic, "partition": p} for p in range(3)]
+    # A member that has caught up with the target holds the group's epoch.
+    assert found["generation"] >= 1
+    assert described["member_epoch"] == found["target_epoch"] == found["generation"]
+    assert (code, err) == (0, "")
+    [row] = _rows(out, "GROUP CONSUMER-ID")
+    assert row["CURRENT-ASSIGNMENT"] == row["TARGET-ASSIGNMENT"] == f"{topic}:0,1,2"
+    assert row["CURRENT-EPOCH"] == row["TARGET-EPOCH"] == str(found["generation"])
+    assert lag_code == 0
+    assert [cells[6] for cells in _table(lag_out)[1:]] == [described["member_id"]] * 3
