@@ -16,12 +16,13 @@ import time
 from contextlib import contextmanager
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.errors import KafkaError
 from kafka.structs import MemberState
 
 from autograder.grading import kafka_io
 from autograder.grading.exercises.orders import make_orders
+from autograder.grading.quiet import grader_busy
 
 # A member notices a new partner at its next heartbeat: 500 ms instead of kafka-python's
 # 3000 ms keeps a group's first sharing-out under a second.
@@ -131,6 +132,74 @@ def read_to_end(consumer: KafkaConsumer, stop_at: float) -> list:
         if all(consumer.position(tp) >= ends[tp] for tp in assigned):
             break
     return records
+
+
+class _Collected(logging.Handler):
+    """Keeps the messages of the log records it is handed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@_calm
+def reset_past_the_end(
+    bootstrap: str, topic: str, group: str, past: int = 1000, deadline_s: float = 10.0
+) -> dict:
+    """Commit offset ``past`` (beyond the end of partition 0) for ``group``, then start a
+    consumer of the group with ``auto_offset_reset='earliest'``: where does it read from?"""
+    tp = TopicPartition(topic, 0)
+    # grader_busy: closing a consumer straight after its commit cancels a metadata refresh,
+    # which kafka-python logs as an error although nothing went wrong.
+    with grader_busy(), _consumer(bootstrap, group_id=group, enable_auto_commit=False) as consumer:
+        consumer.assign([tp])  # the group is empty, so the broker takes this commit
+        consumer.commit({tp: OffsetAndMetadata(past, "", -1)})
+    first = None
+    with _consumer(
+        bootstrap, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False
+    ) as consumer:
+        consumer.assign([tp])
+        stop_at = time.monotonic() + deadline_s
+        while first is None and time.monotonic() < stop_at:
+            for batch in consumer.poll(timeout_ms=200, max_records=1).values():
+                first = batch[0].offset
+    return {
+        "committed offset": past,
+        "end offset": kafka_io.end_offsets(bootstrap, topic)[0],
+        "first offset read (earliest)": first,
+    }
+
+
+@_calm
+def unknown_reset_value(bootstrap: str, topic: str, group: str, reset: str) -> dict:
+    """A brand-new group with an ``auto_offset_reset`` kafka-python does not know: what it logs,
+    and what the first read does."""
+    collected = _Collected()
+    logger = logging.getLogger("kafka.consumer.subscription_state")
+    logger.addHandler(collected)
+    try:
+        with (
+            grader_busy(),
+            _consumer(
+                bootstrap, group_id=group, auto_offset_reset=reset, enable_auto_commit=False
+            ) as consumer,
+        ):
+            consumer.assign([TopicPartition(topic, 0)])
+            try:
+                read_to_end(consumer, time.monotonic() + 8)
+                outcome = "read without an error"
+            except KafkaError as error:
+                outcome = type(error).__name__
+    finally:
+        logger.removeHandler(collected)
+    return {
+        "auto_offset_reset": reset,
+        "kafka-python logged": collected.messages,
+        "first read": outcome,
+    }
 
 
 def _end_total(bootstrap: str, topic: str) -> int:
@@ -255,14 +324,16 @@ def assigned_read(
 
 @_calm
 def share_partitions(
-    bootstrap: str, topic: str, group: str, members: int, orders: int = 30, deadline_s: float = 12.0
+    bootstrap: str, topic: str, group: str, members: int, orders: int = 30, deadline_s: float = 60.0
 ) -> list[dict]:
     """Start ``members`` consumers of one group in threads; once they have shared out the
     partitions, send ``orders`` orders and let each member read what it was given. ``topic``
     should start empty, so that every record is read in the final sharing-out.
 
     Ends when the members have read every order, all settled in one generation of the group,
-    and the broker lists the group as Stable with all of them. One row per member: its name,
+    and the broker lists the group as Stable with all of them: on an idle machine within a few
+    seconds, on a busy one later. If that has not happened after ``deadline_s``, it prints what
+    it was still waiting for and returns the rows as they stood. One row per member: its name,
     the partitions it holds (its own view and the broker's) and the records it read.
     Every consumer is closed before this returns, whatever happens.
     """
@@ -320,6 +391,9 @@ def share_partitions(
                 broker_view = settled() or broker_view
                 if broker_view["members"]:
                     break
+        else:
+            if not errors:
+                print(_still_waiting(members, sent, rows, orders, deadline_s))
     finally:
         stop.set()
         for thread in threads:
@@ -330,6 +404,21 @@ def share_partitions(
     for row in rows:
         row["broker says"] = held.get(row["member"])
     return rows
+
+
+def _still_waiting(
+    members: int, sent: bool, rows: list[dict], orders: int, deadline_s: float
+) -> str:
+    """The sentence printed when share_partitions' deadline passes."""
+    if not sent:
+        waited_for = f"the {members} members to settle in one generation of the group"
+    else:
+        read = sum(row["records read"] for row in rows)
+        waited_for = f"the members to read all {orders} orders ({read} read) in a stable group"
+    return (
+        f"Still waiting after {deadline_s:.0f} s for {waited_for}; the machine is busy. "
+        "The rows below are as they stood. Run the cell again."
+    )
 
 
 def draw_assignment(rows: list[dict], partitions: int, ax=None):

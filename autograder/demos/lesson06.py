@@ -19,6 +19,7 @@ from queue import Empty, Queue
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 
 from autograder.grading import kafka_io
+from autograder.grading.quiet import grader_busy
 from autograder.notebook.workers import Worker, running
 
 FAST = {"request_timeout_ms": 5000}
@@ -277,8 +278,9 @@ def commit_then_restart(
         while len(read) < count and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=200, max_records=count - len(read)).values():
                 read += records
-        last = read[-1].offset
-        consumer.commit({tp: OffsetAndMetadata(last + 1 if commit_next else last, "", -1)})
+        last = read[-1]
+        offset = last.offset + 1 if commit_next else last.offset
+        consumer.commit({tp: OffsetAndMetadata(offset, "", last.leader_epoch)})
     return {
         "processed": [r.offset for r in read],
         "committed": committed(bootstrap, group).get(0),
@@ -309,7 +311,7 @@ def process_until_failure(
                     if record.offset == fail_at:
                         raise ValueError(f"cannot process offset {record.offset}")
                     processed.append(record.offset)
-                    done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+                    done[tp] = OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)
             consumer.commit_async(done if commit_processed else None)
     except ValueError as failure:
         error = str(failure)
@@ -326,20 +328,39 @@ def process_until_failure(
     }
 
 
+def _wait_until(condition, deadline_s: float = 10.0) -> bool:
+    """Check ``condition()`` every 50 ms until it holds (True) or ``deadline_s`` passes (False).
+    Only the caller's own checks run meanwhile: no consumer call, so no callback can fire."""
+    stop_at = time.monotonic() + deadline_s
+    while not condition():
+        if time.monotonic() > stop_at:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def async_commit_callback_timing(bootstrap: str, topic: str, group: str) -> dict[str, object]:
-    """When the broker has an async commit, and when its callback runs."""
+    """When the broker has an async commit, and when its callback runs.
+
+    Waits (up to 10 s) until the broker holds the new offset and the future that
+    ``commit_async`` returned is done, calling nothing on the consumer meanwhile; then one
+    ``poll()``. If the 10 s pass, "broker has" shows what the broker held by then."""
     tp = TopicPartition(topic, 0)
     calls: list = []
     with _manual_consumer(bootstrap, group) as consumer:
         consumer.assign([tp])
         consumer.poll(timeout_ms=2000, max_records=3)
-        consumer.commit_async(
+        future = consumer.commit_async(
             callback=lambda offsets, response: calls.append(
                 {tp.partition: meta.offset for tp, meta in offsets.items()}
             )
         )
-        time.sleep(0.5)
+        _wait_until(
+            lambda: future.is_done and committed(bootstrap, group).get(0) == consumer.position(tp)
+        )
         seen: dict[str, object] = {
+            "commit_async returned": type(future).__name__,
+            "future done": future.is_done,
             "broker has": committed(bootstrap, group).get(0),
             "callback calls before the next poll": len(calls),
         }
@@ -347,6 +368,64 @@ def async_commit_callback_timing(bootstrap: str, topic: str, group: str) -> dict
         seen["callback calls after the next poll"] = len(calls)
         seen["callback saw"] = calls[0] if calls else None
     return seen
+
+
+def pending_callbacks(bootstrap: str, topic: str, group: str) -> dict[str, list[str]]:
+    """Two async commits, each with a callback, and no poll() between them or after: which
+    callbacks have run after the first commit's answer, after the second commit, and after
+    ``close()`` (auto-commit off)."""
+    tp = TopicPartition(topic, 0)
+    ran: list[str] = []
+    seen: dict[str, list[str]] = {}
+    with _manual_consumer(bootstrap, group) as consumer:
+        consumer.assign([tp])
+        consumer.poll(timeout_ms=2000, max_records=2)
+        first = consumer.commit_async(callback=lambda offsets, response: ran.append("first"))
+        _wait_until(lambda: first.is_done)
+        seen["once the first commit is answered"] = list(ran)
+        second = consumer.commit_async(callback=lambda offsets, response: ran.append("second"))
+        seen["after the second commit_async()"] = list(ran)
+        _wait_until(lambda: second.is_done)
+    seen["after close()"] = list(ran)
+    return seen
+
+
+def assigned_commits_while_a_member_is_in(bootstrap: str, topic: str, group: str) -> dict:
+    """An assign() consumer carrying ``group`` commits three times: while the group is empty,
+    while a subscribed member is in it, and after that member has closed. What each commit got."""
+    from kafka.errors import CommitFailedError
+
+    tp = TopicPartition(topic, 0)
+    outcomes: dict[str, str] = {}
+
+    def commit(assigned: KafkaConsumer, label: str, offset: int) -> None:
+        try:
+            assigned.commit({tp: OffsetAndMetadata(offset, "", -1)})
+            outcomes[label] = f"stored ({committed(bootstrap, group).get(0)})"
+        except CommitFailedError as error:
+            outcomes[label] = f"refused: {str(error).split()[-1]}"
+
+    # The refused commit is the point here, not a warning worth printing.
+    with grader_busy(), _manual_consumer(bootstrap, group) as assigned:
+        assigned.assign([tp])
+        commit(assigned, "group empty", 1)
+        member = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=500,
+            **FAST,
+        )
+        try:
+            member.subscribe([topic])
+            member.topics()  # metadata first: one join, not two
+            _wait_until(lambda: bool(member.poll(timeout_ms=100) or member.assignment()))
+            commit(assigned, "a subscribed member in the group", 2)
+        finally:
+            member.close()
+        commit(assigned, "member closed, group empty again", 3)
+    return outcomes
 
 
 # ----------------------------------------------------------------------------------------------
@@ -366,6 +445,47 @@ def positions_after_seeks(bootstrap: str, topic: str) -> dict[str, int]:
         consumer.seek(tp, 7)
         found["seek(tp, 7)"] = consumer.position(tp)
         return found
+
+
+# The producer's own clocks disagree, or a record is sent late: with CreateTime (the topic's
+# default message.timestamp.type) the broker stores each record's stamp as the producer gave it.
+OUT_OF_ORDER_MINUTES = (0, 3, 1, 4, 2)
+
+
+def out_of_order_lookup(bootstrap: str, topic: str, moment_minute: int = 2) -> dict[str, object]:
+    """Write readings stamped 09:00, 09:03, 09:01, 09:04, 09:02 (in that offset order) to
+    partition 0 of ``topic``, then ask offsets_for_times for 09:``moment_minute``: the offset it
+    answers, and the stamps of the records from that offset on."""
+    tp = TopicPartition(topic, 0)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, **FAST)
+    try:
+        for minute in OUT_OF_ORDER_MINUTES:
+            stamp = READINGS_START_MS + minute * MINUTE_MS
+            producer.send(topic, partition=0, value=b"reading", timestamp_ms=stamp)
+        producer.flush(timeout=10)
+    finally:
+        producer.close(timeout=5)
+    moment = READINGS_START_MS + moment_minute * MINUTE_MS
+    with KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **FAST) as consumer:
+        found = consumer.offsets_for_times({tp: moment})[tp]
+        consumer.assign([tp])
+        consumer.seek(tp, found.offset)
+        records: list = []
+        stop_at = time.monotonic() + 5
+        while (
+            len(records) < len(OUT_OF_ORDER_MINUTES) - found.offset and time.monotonic() < stop_at
+        ):
+            for batch in consumer.poll(timeout_ms=200).values():
+                records += batch
+    return {
+        f"offsets_for_times(09:{moment_minute:02d})": found.offset,
+        "stamps from there on": [_clock(r.timestamp) for r in records],
+    }
+
+
+def _clock(timestamp_ms: int) -> str:
+    minutes = (timestamp_ms - READINGS_START_MS) // MINUTE_MS
+    return f"{9 + minutes // 60:02d}:{minutes % 60:02d}"
 
 
 # ----------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def fill(bootstrap: str, topic: str, count: int) -> None:
 def _open_sink(path: str, unique: bool) -> sqlite3.Connection:
     sink = sqlite3.connect(path, timeout=5)
     # A killed process leaves what it wrote in the operating system's cache, which survives it;
-    # only a power cut needs the fsync that synchronous=FULL waits for at every commit.
+    # only a power cut needs the fsync that synchronous=FULL waits for at every commit. So the
+    # crashes here are those of a killed process, not of a machine losing power.
     sink.execute("PRAGMA synchronous = OFF")
     key = ", UNIQUE (part, offset)" if unique else ""
     sink.execute(
@@ -163,6 +164,80 @@ def crash_and_restart(
     }
 
 
+def consume_with_offsets_in_sink(
+    bootstrap: str, topic: str, sink_path: str, crash_after: int | None = None
+) -> int:
+    """Read ``topic`` with no group at all: each record's row and the partition's next offset
+    are written in one SQLite transaction, and at start every partition is sought to the offset
+    the sink holds. With ``crash_after=k`` the process kills itself right after the k-th
+    record's transaction. Returns how many records it stored."""
+    silence_kafka_logs()  # a child process: its log lines would only land in the kernel's output
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=5, **FAST
+    )
+    sink = _open_sink(sink_path, unique=False)
+    sink.execute("CREATE TABLE IF NOT EXISTS next_offsets (part INTEGER PRIMARY KEY, next INTEGER)")
+    stored = 0
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        consumer.assign(partitions)
+        saved = dict(sink.execute("SELECT part, next FROM next_offsets").fetchall())
+        for tp in partitions:  # start where the sink says; nothing saved yet: the beginning
+            if tp.partition in saved:
+                consumer.seek(tp, saved[tp.partition])
+            else:
+                consumer.seek_to_beginning(tp)
+        ends = consumer.end_offsets(partitions)
+        stop_at = time.monotonic() + 20
+        while (
+            any(consumer.position(tp) < ends[tp] for tp in partitions)
+            and time.monotonic() < stop_at
+        ):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    with sink:  # one transaction: the row and the offset, or neither
+                        sink.execute(
+                            "INSERT INTO processed VALUES (?, ?, ?)",
+                            (record.partition, record.offset, record.value.decode()),
+                        )
+                        sink.execute(
+                            "INSERT OR REPLACE INTO next_offsets VALUES (?, ?)",
+                            (record.partition, record.offset + 1),
+                        )
+                    stored += 1
+                    if stored == crash_after:
+                        crash_now()  # the injected crash: mid-batch, no close
+        return stored
+    finally:
+        consumer.close(autocommit=False)
+        sink.close()
+
+
+def offsets_in_the_sink(
+    bootstrap: str, topic: str, name: str, crash_after: int = 2, sink_dir: str | None = None
+) -> dict[str, dict[str, int]]:
+    """The offsets-in-the-sink consumer crashes after storing ``crash_after`` records, then a
+    restart reads on to the end; the audit of its sink (a plain table, no unique key)."""
+    folder = Path(sink_dir) if sink_dir else state_dir() / "sinks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.db"
+    path.unlink(missing_ok=True)
+    for crash in (crash_after, None):
+        run = run_forked(
+            partial(consume_with_offsets_in_sink, bootstrap, topic, str(path), crash),
+            time_limit_s=30,
+        )
+        if run.crashed != bool(crash) or run.error or run.timed_out:
+            raise RuntimeError(f"the consumer process ended unexpectedly: {run}")
+    return {"offsets in the sink": audit(bootstrap, topic, str(path))}
+
+
+def broker_settings(bootstrap: str, *names: str) -> dict[str, str | None]:
+    """The values the course's broker runs with for these settings."""
+    first = min(configs := kafka_io.broker_configs(bootstrap, list(names)))
+    return {name: configs[first].get(name) for name in names}
+
+
 def print_audits(audits: dict[str, dict[str, int]]) -> None:
     """The audits as a small table, one strategy per row."""
     columns = list(next(iter(audits.values())))
@@ -182,7 +257,7 @@ def _member(bootstrap: str, group: str, session_timeout_ms: int) -> KafkaConsume
         group_id=group,
         enable_auto_commit=False,
         session_timeout_ms=session_timeout_ms,
-        heartbeat_interval_ms=1000,
+        heartbeat_interval_ms=min(1000, session_timeout_ms // 3),
         **FAST,
     )
 

@@ -130,12 +130,12 @@ def test_with_auto_commit_off_and_no_commit_the_group_stores_nothing(bootstrap, 
 def test_with_auto_commit_on_close_commits_what_was_read(bootstrap, topic, namespace):
     name = topic("close-commits", orders=30)
     group = namespace.group("close-commits")
-    # A background commit a minute away: whatever is committed, close() committed it.
+    # The next automatic commit a minute away: whatever is committed, close() committed it.
     assert len(_read_all_as(bootstrap, name, group, auto_commit_interval_ms=60000)) == 30
     assert _committed(bootstrap, name, group) == kafka_io.end_offsets(bootstrap, name)
 
 
-def test_auto_commit_also_commits_in_the_background_while_polling(bootstrap, topic, namespace):
+def test_auto_commit_also_commits_from_inside_poll_while_open(bootstrap, topic, namespace):
     name = topic("background", orders=30)
     group = namespace.group("background")
     caught_up = define("", "caught_up")
@@ -279,3 +279,54 @@ def test_a_consumer_without_group_id_warns_unless_auto_commit_is_off(bootstrap, 
         kafka_logger.removeHandler(caplog.handler)
     warnings = [r for r in caplog.records if "disabling auto-commit" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_a_committed_offset_past_the_end_falls_back_on_auto_offset_reset(
+    bootstrap, topic, namespace
+):
+    name = topic("past-the-end", partitions=1, orders=30)
+    assert demos.reset_past_the_end(bootstrap, name, namespace.group("past")) == {
+        "committed offset": 1000,
+        "end offset": 30,
+        "first offset read (earliest)": 0,
+    }
+
+
+def test_kafka_python_turns_an_unknown_reset_value_into_none_with_only_a_warning(
+    bootstrap, topic, namespace
+):
+    name = topic("by-duration", partitions=1, orders=5)
+    result = demos.unknown_reset_value(bootstrap, name, namespace.group("dur"), "by_duration:PT1H")
+    assert result == {
+        "auto_offset_reset": "by_duration:PT1H",
+        "kafka-python logged": ["Unrecognized offset_reset_strategy, using NONE"],
+        "first read": "NoOffsetForPartitionError",
+    }
+
+
+def test_a_consumer_that_stops_polling_leaves_its_group_itself(bootstrap, topic, namespace):
+    # Session timeout 6 s, heartbeats on: the broker would wait that long for a silent member.
+    # Gone within 4 s means the consumer noticed its own overrun and sent LeaveGroup.
+    name, group = topic("overrun", orders=3), namespace.group("overrun")
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        max_poll_interval_ms=1000,
+        **FAST,
+    )
+    try:
+        consumer.subscribe([name])
+        consumer.topics()
+        deadline = time.monotonic() + 15
+        while not consumer.assignment() and time.monotonic() < deadline:
+            consumer.poll(timeout_ms=200)
+        assert demos.group_member_count(bootstrap, group) == 1
+        stopped = time.monotonic()
+        members = 1
+        while members and time.monotonic() < stopped + 4:  # no poll() from here on
+            time.sleep(0.2)
+            members = demos.group_member_count(bootstrap, group)
+    finally:
+        consumer.close(autocommit=False)
+    assert members == 0

@@ -140,6 +140,70 @@ def test_auto_commit_happens_inside_poll_not_on_a_timer(bootstrap, topic, group)
     assert after_poll == {0: 5}
 
 
+def _until(condition, seconds=10.0):
+    stop_at = time.monotonic() + seconds
+    while not condition() and time.monotonic() < stop_at:
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.parametrize("call", ["assign", "unsubscribe"])
+def test_assign_and_unsubscribe_commit_the_positions_whatever_the_interval(
+    bootstrap, topic, group, call
+):
+    name = topic(f"commit-on-{call}", records=10)
+    tp = TopicPartition(name, 0)
+    with _consumer(
+        bootstrap,
+        group(call),
+        enable_auto_commit=True,
+        auto_commit_interval_ms=600_000,
+        auto_offset_reset="earliest",
+    ) as consumer:
+        consumer.assign([tp])
+        assert len(consumer.poll(timeout_ms=5000, max_records=5)[tp]) == 5
+        assert demos.committed(bootstrap, group(call)) == {}
+        if call == "assign":
+            consumer.assign([TopicPartition(name, 0)])
+        else:
+            consumer.unsubscribe()
+        assert _until(lambda: demos.committed(bootstrap, group(call)) == {0: 5})
+
+
+def test_a_member_commits_its_positions_before_a_rebalance_whatever_the_interval(
+    bootstrap, topic, group
+):
+    name = topic("pre-rebalance", records=10)
+    settings = {
+        "group_id": group("pre-rebalance"),
+        "enable_auto_commit": True,
+        "auto_commit_interval_ms": 600_000,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": 6000,
+        "heartbeat_interval_ms": 500,
+    }
+    first = _consumer(bootstrap, max_poll_records=5, **settings)
+    second = _consumer(bootstrap, **settings)
+    try:
+        first.subscribe([name])
+        deadline = time.monotonic() + 15
+        while not first.poll(timeout_ms=200) and time.monotonic() < deadline:
+            pass
+        assert demos.committed(bootstrap, group("pre-rebalance")) == {}
+        first.pause(*first.assignment())  # its position stays at 5 while it keeps polling
+        second.subscribe([name])  # its join makes the group rebalance
+        while (
+            demos.committed(bootstrap, group("pre-rebalance")) != {0: 5}
+            and time.monotonic() < deadline
+        ):
+            first.poll(timeout_ms=100)  # rejoins, and commits 5 before it does
+            second.poll(timeout_ms=100)
+        assert demos.committed(bootstrap, group("pre-rebalance")) == {0: 5}
+    finally:
+        first.close(autocommit=False)
+        second.close(autocommit=False)
+
+
 def test_close_commits_auto_commit_positions_unless_a_with_block_ends_by_an_exception(
     bootstrap, topic, group
 ):
@@ -156,6 +220,8 @@ def test_an_async_commit_reaches_the_broker_at_once_and_calls_back_in_the_next_p
 ):
     seen = demos.async_commit_callback_timing(bootstrap, topic("async", records=10), group("async"))
     assert seen == {
+        "commit_async returned": "Future",
+        "future done": True,
         "broker has": 3,
         "callback calls before the next poll": 0,
         "callback calls after the next poll": 1,
@@ -217,6 +283,40 @@ def test_a_commit_stores_its_metadata_text_with_the_offset(bootstrap, topic, gro
 def test_offset_and_metadata_carries_offset_metadata_and_leader_epoch():
     assert OffsetAndMetadata._fields == ("offset", "metadata", "leader_epoch")
     assert OffsetAndMetadata(42, "", -1) == (42, "", -1)
+
+
+def test_pending_callbacks_run_at_the_next_commit_async_and_never_at_close(bootstrap, topic, group):
+    seen = demos.pending_callbacks(bootstrap, topic("pending", records=5), group("pending"))
+    assert seen == {
+        "once the first commit is answered": [],
+        "after the second commit_async()": ["first"],
+        "after close()": ["first"],
+    }
+
+
+def test_a_record_carries_its_leader_epoch_and_a_commit_stores_it(bootstrap, topic, group):
+    name = topic("epoch", records=5)
+    tp = TopicPartition(name, 0)
+    with _consumer(bootstrap, group("epoch"), auto_offset_reset="earliest") as consumer:
+        consumer.assign([tp])
+        record = consumer.poll(timeout_ms=5000, max_records=5)[tp][-1]
+        consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)})
+        stored = consumer.committed(tp, metadata=True)
+    assert record.leader_epoch == 0  # a fresh single-broker topic: its first leader
+    assert (stored.offset, stored.leader_epoch) == (5, 0)
+
+
+def test_an_assigned_consumers_commit_is_refused_while_the_group_has_a_member(
+    bootstrap, topic, group
+):
+    outcomes = demos.assigned_commits_while_a_member_is_in(
+        bootstrap, topic("outsider", records=5), group("outsider")
+    )
+    assert outcomes == {
+        "group empty": "stored (1)",
+        "a subscribed member in the group": "refused: UnknownMemberIdError",
+        "member closed, group empty again": "stored (3)",
+    }
 
 
 def test_committing_positions_after_a_failure_skips_the_records_left_unprocessed(
@@ -314,3 +414,20 @@ def test_explicit_timestamps_are_stored_as_given(bootstrap, topic):
     )
     stamps = [r.timestamp for r in kafka_io.read_all(bootstrap, name)]
     assert stamps == [demos.READINGS_START_MS + n * MINUTE for n in range(4)]
+
+
+def test_offsets_for_times_gives_the_first_offset_stamped_at_or_after_older_stamps_may_follow(
+    bootstrap, topic
+):
+    name = topic("late-readings", configs={"retention.ms": "-1"})
+    assert demos.out_of_order_lookup(bootstrap, name) == {
+        "offsets_for_times(09:02)": 1,
+        "stamps from there on": ["09:03", "09:01", "09:04", "09:02"],
+    }
+
+
+def test_partitions_for_topic_gives_the_partition_numbers(bootstrap, namespace):
+    name = namespace.topic("three")
+    kafka_io.create_topic(bootstrap, name, 3)
+    with _consumer(bootstrap) as consumer:
+        assert consumer.partitions_for_topic(name) == {0, 1, 2}

@@ -36,7 +36,9 @@ def _define(body: str):
 
 
 def _loop(insert: str, commits: str) -> str:
-    """A learner loop: poll until empty, store each order with ``insert``, then ``commits``."""
+    """A learner loop: poll until empty, store each order with ``insert``, then ``commits``.
+    (Stopping at an empty 1 s poll passes here: the check fetched the positions beforehand, and
+    the topic is complete before the function runs.)"""
     return (
         f"    {CREATE}\n"
         "    deadline = time.monotonic() + 10\n"
@@ -107,6 +109,20 @@ def test_offsets_never_committed_are_caught(bootstrap, namespace):
     forgetful = _define(_loop("INSERT OR IGNORE", "sink.commit()"))
     result = run_check(bootstrap, namespace, EXERCISE, forgetful)
     assert not result.passed and "committed offsets" in result.summary
+
+
+def test_a_function_that_returns_before_the_end_is_told_about_empty_polls(bootstrap, namespace):
+    one_poll = _define(
+        f"    {CREATE}\n"
+        "    for records in consumer.poll(timeout_ms=1000).values():\n"
+        "        for r in records:\n"
+        "            sink.execute('INSERT OR IGNORE INTO orders VALUES (?, ?, ?)', "
+        "(r.value['order_id'], r.value['customer'], r.value['amount']))\n"
+        "    sink.commit(); consumer.commit()\n"
+    )
+    result = run_check(bootstrap, namespace, EXERCISE, one_poll)
+    assert not result.passed and "before reading everything" in result.summary, str(result)
+    assert "empty poll" in result.hint and "end offset" in result.hint
 
 
 def test_a_learner_loop_without_end_is_killed_at_the_time_limit(bootstrap, namespace, monkeypatch):

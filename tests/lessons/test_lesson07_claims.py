@@ -114,6 +114,28 @@ def test_insert_or_ignore_keeps_one_row_per_key_and_a_plain_insert_raises():
     sink.close()
 
 
+def test_the_course_broker_hands_out_partitions_to_an_empty_groups_first_member_at_once(
+    bootstrap,
+):
+    # A stock broker waits group.initial.rebalance.delay.ms = 3000 (KIP-134) here.
+    assert demos.broker_settings(bootstrap, "group.initial.rebalance.delay.ms") == {
+        "group.initial.rebalance.delay.ms": "0"
+    }
+
+
+def test_offsets_stored_in_the_sinks_own_transaction_survive_a_crash_exactly(
+    bootstrap, readings, module_namespace, tmp_path
+):
+    audits = demos.offsets_in_the_sink(
+        bootstrap, readings, module_namespace.group("in-sink"), sink_dir=str(tmp_path)
+    )
+    assert audits == {
+        "offsets in the sink": {"records": 12, "rows in sink": 12, "lost": 0, "duplicated": 0}
+    }
+    with closing(sqlite3.connect(tmp_path / f"{module_namespace.group('in-sink')}.db")) as sink:
+        assert sink.execute("SELECT sum(next) FROM next_offsets").fetchone() == (12,)
+
+
 def test_a_closed_member_hands_over_at_once_a_crashed_one_after_the_session_timeout(
     bootstrap, readings, module_namespace
 ):
@@ -133,8 +155,12 @@ def test_a_closed_member_hands_over_at_once_a_crashed_one_after_the_session_time
 def test_the_broker_refuses_a_session_timeout_below_its_minimum(
     bootstrap, readings, module_namespace
 ):
+    # Kafka's default minimum is 6 s; the course's broker lowers it to 1 s (lesson 09).
+    assert demos.broker_settings(bootstrap, "group.min.session.timeout.ms") == {
+        "group.min.session.timeout.ms": "1000"
+    }
     assert (
-        demos.join_with_session_timeout(bootstrap, readings, module_namespace.group("short"), 3000)
+        demos.join_with_session_timeout(bootstrap, readings, module_namespace.group("short"), 500)
         == "InvalidSessionTimeoutError"
     )
     assert (

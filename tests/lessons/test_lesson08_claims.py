@@ -59,9 +59,10 @@ def test_reading_without_committing_leaves_the_lag_unchanged(bootstrap, topic, n
     demos.fill(bootstrap, readings, {0: 10, 1: 6})
     demos.read_and_commit(bootstrap, readings, group, {0: 7})
     seen = demos.read_without_commit(bootstrap, readings, group, partition=1)
-    assert seen == {"records read": 6, "position": 6, "committed": None}
+    metric = "records-lag-max (the consumer's metric)"
+    assert seen == {"records read": 6, "position": 6, "committed": None, metric: 0.0}
     ahead = demos.read_without_commit(bootstrap, readings, group, partition=0)
-    assert ahead == {"records read": 3, "position": 10, "committed": 7}
+    assert ahead == {"records read": 3, "position": 10, "committed": 7, metric: 0.0}
     assert _rows(bootstrap, group) == {0: (7, 10, 3), 1: (None, 6, None)}
 
 
@@ -101,6 +102,8 @@ def test_a_slow_consumer_falls_behind_and_a_second_one_in_its_group_catches_up(
     bootstrap, topic, namespace
 ):
     result = demos.lag_race(bootstrap, topic("clicks"), namespace.group("dashboard"))
+    assert result.caught_up_at is not None, result.outcome  # the condition, not a time
+    assert result.final <= 70 * 0.25
     assert result.second_started_at is not None and result.both_members_at is not None
     alone = result.lag_at(result.second_started_at)
     assert alone >= result.lag_at(1.0) + 30, "alone, the slow consumer should fall behind"
@@ -208,3 +211,30 @@ def test_the_broker_refuses_to_move_offsets_of_a_group_with_live_members(
 def test_a_group_is_unknown_until_a_consumer_joins_or_commits(bootstrap, namespace):
     with GroupAdmin(bootstrap) as groups, pytest.raises(UnknownGroup):
         groups.describe(namespace.group("nobody"))
+
+
+def test_a_transactions_marker_takes_an_offset_so_lag_counts_offsets_not_records(
+    bootstrap, namespace
+):
+    name = namespace.topic("transactional")
+    kafka_io.create_topic(bootstrap, name, 1)
+    assert demos.offsets_for_transactional_records(bootstrap, name) == {
+        "records written": 3,
+        "records read": 3,
+        "end offset": 4,
+    }
+
+
+@pytest.mark.parametrize(("reset", "read"), [("latest", 5), ("earliest", 10)])
+def test_records_in_a_new_partition_before_the_group_notices_it_are_skipped_under_latest(
+    bootstrap, topic, namespace, reset, read
+):
+    result = demos.skipped_in_new_partitions(
+        bootstrap, topic(f"growing-{reset}"), namespace.group(f"growing-{reset}"), reset
+    )
+    assert result == {
+        "auto_offset_reset": reset,
+        "written to partition 2 before the member noticed it": 5,
+        "written after": 5,
+        "read from partition 2": read,
+    }

@@ -14,9 +14,11 @@ from autograder.demos.lesson08.small import (
     fill,
     grow_partitions,
     member_of,
+    offsets_for_transactional_records,
     poll_sizes,
     read_and_commit,
     read_without_commit,
+    skipped_in_new_partitions,
     starting_positions,
     try_shrink,
 )
@@ -30,9 +32,11 @@ __all__ = [
     "kafka_course",
     "lag_race",
     "member_of",
+    "offsets_for_transactional_records",
     "poll_sizes",
     "read_and_commit",
     "read_without_commit",
+    "skipped_in_new_partitions",
     "starting_positions",
     "try_shrink",
 ]

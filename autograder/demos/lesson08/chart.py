@@ -58,7 +58,8 @@ class LiveLagChart:
                 fontsize=8,
                 color="dimgrey",
             )
-        axes.set_xlim(0, self.max_s)
+        # The usual race fits in max_s; a slow one widens the axis rather than leave the chart.
+        axes.set_xlim(0, max([self.max_s, *(t + 0.5 for t in times)]))
         axes.set_ylim(bottom=0)
         axes.set_xlabel("seconds since the producer started")
         axes.set_ylabel("lag (records)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
@@ -92,10 +92,12 @@ def read_without_commit(bootstrap: str, topic: str, group: str, partition: int) 
         consumer.assign([tp])
         end = consumer.end_offsets([tp])[tp]
         read = _read_until(consumer, {tp: end}, deadline_s=10)[tp]
+        fetch_metrics = consumer.metrics().get("consumer-fetch-manager-metrics", {})
         return {
             "records read": read,
             "position": consumer.position(tp),
             "committed": consumer.committed(tp),
+            "records-lag-max (the consumer's metric)": fetch_metrics.get("records-lag-max"),
         }
     finally:
         consumer.close(autocommit=False)
@@ -260,3 +262,92 @@ def poll_sizes(bootstrap: str, topic: str, max_poll_records: int) -> list[int]:
         return sizes
     finally:
         consumer.close(autocommit=False)
+
+
+def offsets_for_transactional_records(bootstrap: str, topic: str, count: int = 3) -> dict:
+    """Write ``count`` records to partition 0 in one transaction and commit it; how many
+    records a consumer reads there, against the offsets they took."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"{topic}-writer")
+    try:
+        producer.init_transactions()
+        producer.begin_transaction()
+        for n in range(count):
+            producer.send(topic, partition=0, value=b"reading %d" % n)
+        producer.commit_transaction()
+    finally:
+        producer.close(timeout=5)
+    tp = TopicPartition(topic, 0)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    try:
+        consumer.assign([tp])
+        end = consumer.end_offsets([tp])[tp]
+        read = _read_until(consumer, {tp: end}, deadline_s=10)[tp]
+    finally:
+        consumer.close(autocommit=False)
+    return {"records written": count, "records read": read, "end offset": end}
+
+
+def skipped_in_new_partitions(
+    bootstrap: str,
+    topic: str,
+    group: str,
+    reset: str = "latest",
+    early: int = 5,
+    late: int = 5,
+    deadline_s: float = 20,
+) -> dict:
+    """A group member reading ``topic`` (2 partitions, empty) with ``auto_offset_reset=reset``;
+    the topic grows to 3 partitions and ``early`` records go to the new partition 2 before the
+    member has noticed it (it is not polling meanwhile), ``late`` more once it owns partition 2.
+    How many it reads from partition 2 (None if it never got it before ``deadline_s``)."""
+    from kafka import KafkaProducer
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset=reset,
+        metadata_max_age_ms=1000,  # notice new partitions within a second (default 5 minutes)
+        **FAST_GROUP,
+    )
+    new = TopicPartition(topic, 2)
+    read = 0
+
+    def poll_for(stop: Callable[[], bool]) -> None:
+        nonlocal read
+        stop_at = time.monotonic() + deadline_s
+        while not stop() and time.monotonic() < stop_at:
+            read += len(consumer.poll(timeout_ms=200).get(new, []))
+
+    def write(count: int, label: str) -> None:
+        producer = KafkaProducer(bootstrap_servers=bootstrap)
+        try:
+            for n in range(count):
+                producer.send(topic, partition=2, value=b"%s %d" % (label.encode(), n))
+            producer.flush(timeout=10)
+        finally:
+            producer.close(timeout=5)
+
+    try:
+        with grader_busy():  # "no partition metadata yet" while joining says nothing here
+            consumer.subscribe([topic])
+            poll_for(lambda: len(consumer.assignment()) == 2)
+            grow_partitions(bootstrap, topic, 3)
+            write(early, "early")  # the member is not polling: it cannot rejoin yet
+            poll_for(lambda: new in consumer.assignment() and consumer.position(new) is not None)
+            write(late, "late")
+            end = kafka_io.end_offsets(bootstrap, topic)[2]
+            poll_for(lambda: new in consumer.assignment() and consumer.position(new) >= end)
+        owned = new in consumer.assignment()
+    finally:
+        consumer.close(autocommit=False)
+    return {
+        "auto_offset_reset": reset,
+        "written to partition 2 before the member noticed it": early,
+        "written after": late,
+        "read from partition 2": read if owned else None,
+    }

@@ -2,7 +2,8 @@
 
 Lesson 07's check hands both to the learner's function inside a forked child (see
 ``autograder.grading.crash_runner``). The kill is a real SIGKILL: no ``finally`` runs, nothing is
-closed or committed, exactly as when a machine loses power. Two moments matter:
+closed or committed. (A killed process, not a power cut: the sink skips the fsync that only a
+power cut needs, see ``open_sink``.) Two moments matter:
 
 * ``CrashWhileStoring``: the sink is about to commit rows it was given (the records are
   processed, the transaction is not durable yet). Code that committed offsets before this point

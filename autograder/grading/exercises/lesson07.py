@@ -46,6 +46,11 @@ ORDERS_PARTITIONS = 3
 ORDERS = 12
 CRASH_AFTER_ROWS = 3
 MAX_NOTES = 12
+EMPTY_POLL_HINT = (
+    "An empty poll does not mean the end (poll() without timeout_ms returns at once: "
+    "kafka-python's default is 0). Poll until every assigned partition's position has "
+    "reached its end offset, with a deadline, storing every order."
+)
 
 
 def sink_path(attempt: Attempt) -> Path:
@@ -140,8 +145,8 @@ class CrashSafeSink(Exercise):
             "a run killed while it stores orders",
             "every run returned on its own",
             "The crash comes when the sink commits rows: did your function store "
-            "and commit anything before it returned? Poll until a poll comes back "
-            "empty, store every order.",
+            "and commit anything before it returned, or did it stop at an empty poll? "
+            + EMPTY_POLL_HINT,
         )
 
     def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
@@ -158,6 +163,21 @@ class CrashSafeSink(Exercise):
             )
         counts = Counter(row[0] for row in rows)
         lost = [o["order_id"] for o in orders if counts[o["order_id"]] == 0]
+        ends = kafka_io.end_offsets(attempt.bootstrap, attempt.topic())
+        committed = kafka_io.committed_offsets(attempt.bootstrap, attempt.group())
+        behind = {
+            p: committed.get((attempt.topic(), p))
+            for p, end in ends.items()
+            if committed.get((attempt.topic(), p)) != end
+        }
+        if lost and behind:  # neither stored nor committed: the last run stopped too early
+            return self.failure(
+                f"your function returned before reading everything: {len(lost)} of "
+                f"{len(orders)} orders never reached the sink",
+                f"every order stored and committed = end offsets {dict(sorted(ends.items()))}",
+                f"committed {dict(sorted(behind.items()))}",
+                "Did your loop stop at an empty poll? " + EMPTY_POLL_HINT,
+            )
         if lost:
             return self.failure(
                 f"{len(lost)} of {len(orders)} orders were lost in the crashes",
@@ -187,13 +207,6 @@ class CrashSafeSink(Exercise):
                 f"{order_id}: {tuple(wrong[0][1:])}",
                 "Did you store each order's own customer and amount? Take them from record.value.",
             )
-        ends = kafka_io.end_offsets(attempt.bootstrap, attempt.topic())
-        committed = kafka_io.committed_offsets(attempt.bootstrap, attempt.group())
-        behind = {
-            p: committed.get((attempt.topic(), p))
-            for p, end in ends.items()
-            if committed.get((attempt.topic(), p)) != end
-        }
         if behind:
             return self.failure(
                 "the group's committed offsets do not reach the end",

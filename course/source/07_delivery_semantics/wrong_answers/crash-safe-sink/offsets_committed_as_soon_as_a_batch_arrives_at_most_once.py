@@ -8,11 +8,13 @@ def store_orders(consumer, sink):
         "CREATE TABLE IF NOT EXISTS orders "
         "(order_id TEXT PRIMARY KEY, customer TEXT, amount INTEGER)"
     )
+    partitions = list(consumer.assignment())
+    ends = consumer.end_offsets(partitions)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        batch = consumer.poll(timeout_ms=1000)
-        if not batch:
+        if all(consumer.position(tp) >= ends[tp] for tp in partitions):
             return
+        batch = consumer.poll(timeout_ms=500)
         consumer.commit()  # the batch counts as handled before it is stored
         for records in batch.values():
             for record in records:
