@@ -118,3 +118,46 @@ def dropped_producer_sends(bootstrap: str, topic: str, count: int = 20) -> int:
     before = sum(kafka_io.end_offsets(bootstrap, topic).values())
     send_and_drop()
     return sum(kafka_io.end_offsets(bootstrap, topic).values()) - before
+
+
+def layout_known_around_first_send(bootstrap: str, topic: str) -> dict[str, bool]:
+    """Whether a fresh producer knows ``topic``'s partitions before and after its first
+    ``send()``: the first send to a topic waits (up to ``max_block_ms``) for that metadata."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        # The producer's cached cluster layout; kafka-python fills it inside send().
+        cluster = producer._metadata
+        before = cluster.partitions_for_topic(topic) is not None
+        producer.send(topic, value=b"first")
+        after = cluster.partitions_for_topic(topic) is not None
+        producer.flush(timeout=10)
+        return {"known before send()": before, "known when send() returned": after}
+    finally:
+        producer.close(timeout=5)
+
+
+def stored_value_of_none(bootstrap: str, topic: str, value_serializer) -> bytes | None:
+    """Send key ``apple`` with the value ``None`` through ``value_serializer``; the value the
+    broker stored for it (``None`` is a tombstone: a record with no value at all)."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, value_serializer=value_serializer)
+    try:
+        metadata = producer.send(topic, key=b"apple", value=None).get(timeout=10)
+    finally:
+        producer.close(timeout=5)
+    [stored] = [r for r in kafka_io.read_all(bootstrap, topic) if r.offset == metadata.offset]
+    return stored.value
+
+
+def headers_round_trip(
+    bootstrap: str, topic: str, headers: list[tuple[str, bytes]]
+) -> tuple[tuple[str, bytes], ...]:
+    """Send one record with ``headers``; the headers the broker stored with it."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    try:
+        metadata = producer.send(topic, key=b"apple", value=b"1.20", headers=headers).get(
+            timeout=10
+        )
+    finally:
+        producer.close(timeout=5)
+    [stored] = [r for r in kafka_io.read_all(bootstrap, topic) if r.offset == metadata.offset]
+    return stored.headers

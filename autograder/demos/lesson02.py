@@ -315,3 +315,23 @@ def placement_table(moves: dict[str, tuple]) -> None:
 def count_by_partition(placement: dict[str, int]) -> dict[int, int]:
     """How many of the keys each partition got."""
     return dict(sorted(Counter(placement.values()).items()))
+
+
+def librdkafka_placement(
+    bootstrap: str, topic: str, keys: list[str], partitioner: str = "consistent_random"
+) -> dict[str, int]:
+    """Send one record per key with a librdkafka client (confluent-kafka) and its
+    ``partitioner`` setting (its default unless told); {key: partition} as the broker stores
+    them."""
+    from confluent_kafka import Producer
+
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "partitioner": partitioner, "linger.ms": 0}
+    )
+    for key in keys:
+        producer.produce(topic, key=key.encode("utf-8"), value=f"librdkafka {key}".encode())
+    left = producer.flush(10)
+    if left:
+        raise RuntimeError(f"{left} record(s) not delivered within 10 s")
+    placed = {r.key_text: r.partition for r in kafka_io.read_all(bootstrap, topic)}
+    return {key: placed[key] for key in keys}

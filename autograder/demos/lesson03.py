@@ -172,3 +172,11 @@ def topic_compression(
     ``producer_codec``; the codecs the broker stored."""
     kafka_io.create_topic(bootstrap, topic, 1, {"compression.type": topic_codec})
     return run(bootstrap, topic, values, compression_type=producer_codec, linger_ms=50).codecs
+
+
+def random_values(count: int = 200, size: int = 300, seed: str = DEMO_SEED) -> list[bytes]:
+    """``count`` values of ``size`` random bytes: nothing repeats, so no codec can shrink them."""
+    import random
+
+    rng = random.Random(seed)
+    return [rng.randbytes(size) for _ in range(count)]

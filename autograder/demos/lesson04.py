@@ -73,14 +73,18 @@ def acks_with_a_lost_request(bootstrap: str, topic: str, acks) -> dict[str, obje
 def retries_after_lost_responses(
     bootstrap: str, topic: str, enable_idempotence: bool, count: int = 10, lost: int = 2, **settings
 ) -> dict[str, int]:
-    """Send ``count`` records while the broker's first ``lost`` answers never arrive."""
+    """Send ``count`` records while the broker's first ``lost`` answers never arrive.
+
+    The records are sent as one batch (a long linger, then flush), so every try carries all of
+    them: without idempotence each record is stored once per try, ``lost + 1`` times, however
+    fast or slow the machine is.
+    """
     before = _count(bootstrap, topic)
     with fault_proxy(bootstrap) as proxy, grader_busy():
         producer = KafkaProducer(
             bootstrap_servers=proxy.bootstrap,
             enable_idempotence=enable_idempotence,
-            **FAST,
-            **settings,
+            **{"linger_ms": 10_000, **FAST, **settings},
         )
         try:
             producer.partitions_for(topic)
@@ -89,7 +93,7 @@ def retries_after_lost_responses(
                     producer.send(topic, key=b"payment-%d" % n, value=b"%d" % n)
                     for n in range(count)
                 ]
-                producer.flush(timeout=20)
+                producer.flush(timeout=30)  # ships the one batch now, waits for every try
             delivered = sum(1 for f in futures if _outcome(f).startswith("offset"))
         finally:
             producer.close(timeout=5)
@@ -113,22 +117,82 @@ def producer_state(bootstrap: str, topic: str) -> dict[int, list[dict]]:
 
 
 def order_after_a_failed_request(
-    bootstrap: str, topic: str, events: int = 8, pace_s: float = 0.02, **settings
+    bootstrap: str,
+    topic: str,
+    events: int = 8,
+    overtakers: int = 4,
+    hold_s: float = 1.0,
+    **settings,
 ) -> list[int]:
-    """Send ``events`` records of one key, one every ``pace_s``, while the first request is
-    refused (NOT_ENOUGH_REPLICAS, after 0.15 s); the order the broker stored them in."""
+    """Send ``events`` records of one key while the request carrying record 0 is refused
+    (NOT_ENOUGH_REPLICAS, answered ``hold_s`` after it reached the proxy); the order the broker
+    stored them in.
+
+    No pacing by the clock: record 0 goes out alone, records 1 to ``overtakers`` follow once
+    the proxy holds its request, and the rest once record 0's fate is settled. A producer that
+    may overtake its own retry writes 1 to ``overtakers`` while record 0 waits; if the broker
+    does not have them all before the refusal is answered (a very slow machine), the demo
+    says so and the order shows what did happen.
+    """
     with fault_proxy(bootstrap) as proxy, grader_busy():
         producer = KafkaProducer(bootstrap_servers=proxy.bootstrap, **FAST, **settings)
         try:
             producer.partitions_for(topic)
-            with proxy.fail_requests("Produce", count=1, after_s=0.15):
-                for n in range(events):
+            before = _count(bootstrap, topic)
+            with proxy.fail_requests("Produce", count=1, after_s=hold_s) as fault:
+                first = producer.send(topic, key=b"account-7", value=b"0")
+                _wait_until(lambda: fault.fired == 1, hold_s + 5)
+                for n in range(1, overtakers + 1):
                     producer.send(topic, key=b"account-7", value=b"%d" % n)
-                    time.sleep(pace_s)
+                # Overtakers are written at once, or (one batch at a time) not before record 0.
+                _wait_until(  # asks the broker: every 50 ms is plenty
+                    lambda: first.is_done or _count(bootstrap, topic) - before >= overtakers,
+                    hold_s,
+                    every_s=0.05,
+                )
+                overtook = _count(bootstrap, topic) - before
+                first.get(timeout=20)
+                for n in range(overtakers + 1, events):
+                    producer.send(topic, key=b"account-7", value=b"%d" % n)
                 producer.flush(timeout=20)
         finally:
             producer.close(timeout=5)
-    return [int(r.value_text) for r in kafka_io.read_all(bootstrap, topic)]
+    order = [int(r.value_text) for r in kafka_io.read_all(bootstrap, topic)]
+    if 0 < overtook < overtakers and order.index(0) >= overtook:
+        print(
+            f"(only {overtook} of records 1-{overtakers} reached the broker within "
+            f"{hold_s:g} s while record 0 was held: a busy machine; run the cell again)"
+        )
+    return order
+
+
+def _wait_until(condition, timeout_s: float, every_s: float = 0.01) -> bool:
+    """Poll ``condition`` every ``every_s`` until it holds or ``timeout_s`` passes; whether it
+    held."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)
+    return True
+
+
+def acks_0_offsets(bootstrap: str, topic: str, count: int = 5) -> dict[str, list[int]]:
+    """Send ``count`` records in one batch with acks=0: the offsets the producer reports, and
+    the offsets the broker really gave them."""
+    before = _count(bootstrap, topic)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks=0, enable_idempotence=False, linger_ms=10_000, **FAST
+    )
+    try:
+        futures = [producer.send(topic, b"acks0 %d" % n) for n in range(count)]
+        producer.flush(timeout=10)  # one batch: the linger keeps the records together
+        said = [f.get(timeout=10).offset for f in futures]
+    finally:
+        producer.close(timeout=5)
+    _wait_until(lambda: _count(bootstrap, topic) >= before + count, 10, every_s=0.1)
+    stored = [r.offset for r in kafka_io.read_all(bootstrap, topic) if r.offset >= before]
+    return {"producer says": said, "the broker stored them at": stored}
 
 
 def requests_in_flight(bootstrap: str, topic: str, events: int = 12, **settings) -> int:

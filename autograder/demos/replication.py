@@ -140,23 +140,28 @@ def send_acks_all(
     retries: bool = True,
     delivery_timeout_ms: int = 3000,
     tag: str = "record",
+    acks: int | str = "all",
 ) -> dict:
-    """Send `count` records with acks=all and wait for each outcome.
+    """Send `count` records with `acks` (all unless told) and wait for each outcome.
 
     retries=True keeps kafka-python's defaults (retries forever, idempotent) but gives up after
-    `delivery_timeout_ms`; retries=False sends each record once (retries=0, so also
-    enable_idempotence=False), which shows the broker's own refusal. Returns how many were
-    acknowledged, the acknowledged values, and the errors by name.
+    `delivery_timeout_ms`; retries=False sends each record once (retries=0, which in
+    kafka-python also switches idempotence off, here said explicitly), which shows the
+    broker's own refusal. Returns how many were acknowledged, the acknowledged values, their
+    offsets, and the errors by name.
     """
     settings = {
-        "acks": "all",
+        "acks": acks,
         "request_timeout_ms": max(1000, delivery_timeout_ms - 500),
         "reconnect_backoff_max_ms": 1000,
         "delivery_timeout_ms": delivery_timeout_ms,
         "max_block_ms": 5000,
     }
+    if not retries or acks != "all":
+        # Either setting would switch idempotence off anyway (with a warning): say it.
+        settings["enable_idempotence"] = False
     if not retries:
-        settings.update(retries=0, enable_idempotence=False)
+        settings["retries"] = 0
     # One record per producer request: a retried batch then never holds others behind it.
     settings["max_in_flight_requests_per_connection"] = 1
     with _kafka_logs_muted():
@@ -168,18 +173,35 @@ def _send_each(
 ) -> dict:
     producer = KafkaProducer(bootstrap_servers=_answering(bootstrap), **settings)
     acknowledged: list[str] = []
+    offsets: list[int] = []
     errors: Counter[str] = Counter()
     try:
         for n in range(count):
             value = f"{tag}-{n}".encode()
             try:
-                producer.send(topic, value=value).get(timeout=delivery_timeout_ms / 1000 + 5)
+                metadata = producer.send(topic, value=value).get(
+                    timeout=delivery_timeout_ms / 1000 + 5
+                )
                 acknowledged.append(value.decode())
+                offsets.append(metadata.offset)
             except KafkaError as error:
                 errors[type(error).__name__] += 1
     finally:
         producer.close(timeout=2)
-    return {"acknowledged": len(acknowledged), "errors": dict(errors), "values": acknowledged}
+    return {
+        "acknowledged": len(acknowledged),
+        "errors": dict(errors),
+        "values": acknowledged,
+        "offsets": offsets,
+    }
+
+
+def high_watermark(bootstrap: str, topic: str, partition: int = 0) -> int:
+    """The partition's high watermark: the end offset consumers may read up to (the offset
+    after the last record every in-sync replica has, as the leader counts it)."""
+    with _kafka_logs_muted(), closing(_admin(bootstrap)) as admin:
+        tp = TopicPartition(topic, partition)
+        return admin.list_partition_offsets({tp: OffsetSpec.LATEST})[tp].offset
 
 
 def stored_values(bootstrap: str, topic: str, timeout_s: float = 15) -> list[str]:
@@ -236,8 +258,12 @@ def stream_through_failover(
     The stopped broker is started again before returning (unless restart=False, for a last
     demonstration before the cluster shuts down anyway). Returns the old and new leader, how
     many records were acknowledged and failed, how many of them the cluster stores (and how
-    many of those twice), and the longest gap between two acknowledgements (the failover as
-    the producer felt it).
+    many of those twice), how many acknowledged records it lacks, and the longest gap between
+    two acknowledgements (the failover as the producer felt it).
+
+    A failed future is possible and honest: if the new leader answers with a sequence error,
+    kafka-python bumps its producer epoch (KIP-360) and fails the batches in flight at that
+    moment (kafka/producer/sender.py, the NEEDS_EPOCH_BUMP branch) instead of resending them.
     """
     with _kafka_logs_muted():
         return _stream(cluster, topic, count, stop_after, crash, pause_s, tag, restart)
@@ -263,7 +289,7 @@ def _stream(
         delivery_timeout_ms=30_000,
         max_block_ms=10_000,
     )
-    acked_at: list[float] = []
+    acked: list[tuple[float, str]] = []  # (when, value) of each acknowledged record
     failed: Counter = Counter()
     stopped_at: list[float] = []
 
@@ -278,7 +304,9 @@ def _stream(
         producer.send(topic, value=b"warm-up").get(timeout=10)
         for n in range(count):
             future = producer.send(topic, value=f"{tag}-{n}".encode())
-            future.add_callback(lambda _metadata: acked_at.append(time.monotonic()))
+            future.add_callback(
+                lambda _metadata, n=n: acked.append((time.monotonic(), f"{tag}-{n}"))
+            )
             future.add_errback(lambda error: failed.update([type(error).__name__]))
             if n == stop_after:
                 stopper.start()  # the stream goes on while the leader goes away
@@ -292,6 +320,7 @@ def _stream(
     stored = [value for value in stored_values(bootstrap, topic) if value.startswith(f"{tag}-")]
     if restart:
         cluster.start_node(old_leader)
+    acked_at = [moment for moment, _value in acked]
     # The stop itself counts as a moment: the pause it causes runs until the next ack.
     moments = sorted(acked_at + stopped_at)
     gaps = [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
@@ -301,6 +330,7 @@ def _stream(
         "new leader": new_leader,
         "sent": count,
         "acknowledged": len(acked_at),
+        "acknowledged, not stored": len({value for _moment, value in acked} - set(stored)),
         "failed": dict(failed),
         "stored": len(stored),
         "stored twice": len(stored) - len(set(stored)),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from kafka import KafkaProducer
+from kafka.serializer import JsonSerializer, Serializer
 
 from autograder.demos import lesson01 as demos
 from autograder.grading import kafka_io
@@ -71,3 +74,32 @@ def test_kafka_pythons_default_partitioner_spreads_keyless_records(bootstrap, to
     producer.close()
     # Random per record: all 60 in one of 3 partitions has a chance of 3 / 3**60.
     assert len({m.partition for m in sent}) > 1
+
+
+def test_the_first_send_to_a_topic_waits_for_its_metadata(bootstrap, topic):
+    assert demos.layout_known_around_first_send(bootstrap, topic("first-send")) == {
+        "known before send()": False,
+        "known when send() returned": True,
+    }
+
+
+class _JsonValueSerializer(Serializer):
+    """The lesson's own serializer, as its notebook defines it."""
+
+    def serialize(self, topic, headers, data):
+        return json.dumps(data).encode("utf-8")
+
+
+def test_the_lessons_json_serializer_stores_none_as_the_text_null(bootstrap, topic):
+    name = topic("null-text", configs={"cleanup.policy": "compact"})
+    assert demos.stored_value_of_none(bootstrap, name, _JsonValueSerializer()) == b"null"
+
+
+def test_kafka_pythons_json_serializer_turns_none_into_a_tombstone(bootstrap, topic):
+    name = topic("tombstone", configs={"cleanup.policy": "compact"})
+    assert demos.stored_value_of_none(bootstrap, name, JsonSerializer()) is None
+
+
+def test_headers_are_stored_with_the_record(bootstrap, topic):
+    headers = [("source", b"web-shop"), ("trace-id", b"7f3a")]
+    assert demos.headers_round_trip(bootstrap, topic("headers"), headers) == tuple(headers)

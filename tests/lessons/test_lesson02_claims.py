@@ -158,3 +158,23 @@ JAVA_MURMUR2 = {
 def test_kafka_pythons_murmur2_is_the_java_clients_hash_read_unsigned():
     for text, java in JAVA_MURMUR2.items():
         assert murmur2(text.encode()) == java % 2**32
+
+
+def test_without_the_mask_no_key_moves_when_the_partition_count_is_a_power_of_two(bootstrap, topic):
+    stored = demos.broker_placement(bootstrap, topic("mask-pow2", partitions=4), KEYS)
+    assert {k for k in KEYS if murmur2(k.encode()) % 4 != stored[k]} == set()
+
+
+LESSON_KEYS = ["alice", "bob", "chen", "dana", "emeka", "farah"]
+
+
+def test_librdkafkas_default_partitioner_places_keys_elsewhere(bootstrap, topic):
+    ours = demos.broker_placement(bootstrap, topic("kp"), LESSON_KEYS)
+    theirs = demos.librdkafka_placement(bootstrap, topic("rdkafka"), LESSON_KEYS)
+    assert sum(ours[k] != theirs[k] for k in LESSON_KEYS) > len(LESSON_KEYS) // 2
+
+
+def test_librdkafkas_murmur2_random_agrees_with_kafka_python(bootstrap, topic):
+    ours = demos.broker_placement(bootstrap, topic("kp2"), KEYS)
+    theirs = demos.librdkafka_placement(bootstrap, topic("rdkafka-m"), KEYS, "murmur2_random")
+    assert theirs == ours

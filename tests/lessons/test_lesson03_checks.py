@@ -17,7 +17,7 @@ def _define(code: str, name: str = "ship_events"):
     return define(code, name, LESSON)
 
 
-def test_a_shipment_slower_than_the_floor_fails_on_the_brokers_clock(bootstrap, namespace):
+def test_a_shipment_over_the_time_limit_fails_on_the_brokers_clock(bootstrap, namespace):
     ship = _define("""
 def ship_events(bootstrap, topic, events):
     producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type="zstd",
@@ -65,3 +65,9 @@ def ship_events(bootstrap, topic, events):
 """)
     result = run_check(bootstrap, namespace, EXERCISE, ship)
     assert not result.passed, str(result)
+
+
+def test_a_fast_codec_at_the_default_batch_size_misses_the_bar(verdicts):
+    result = verdicts.wrong("03", EXERCISE, "lz4 for speed, at the default batch size").result
+    assert not result.passed and "too many bytes" in result.summary, str(result)
+    assert "gzip or zstd" in result.hint

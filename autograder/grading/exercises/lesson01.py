@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 
 from autograder.grading import kafka_io
-from autograder.grading.exercises import scans
+from autograder.grading.exercises import late_binding, scans
 from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.exercises.orders import make_orders
 from autograder.grading.harness import Outcome
@@ -192,6 +192,17 @@ class DeliveryReport(OrdersExercise):
                 f"{len(stored)} records: {sorted(on_broker)}"[:160],
                 "Did you create the producer with max_request_size=2048 and send every "
                 "order once? Fix the producer settings.",
+            )
+        sent_ids = [o["order_id"] for o in orders]
+        if late_binding.looks_late_bound(
+            report["delivered"] or {}, report["failed"] or [], sent_ids, on_broker
+        ):
+            return self.failure(
+                "the report files deliveries under the wrong order ids",
+                f"the {len(small)} delivered orders, each under its own id",
+                f"{len(report['delivered'] or {})} reported: "
+                f"{sorted(map(str, report['delivered'] or {}))}"[:160],
+                late_binding.HINT.format(what="order"),
             )
         wrong = scans.misreported(report["delivered"], on_broker)
         if wrong:

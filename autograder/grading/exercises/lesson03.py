@@ -66,14 +66,21 @@ def encode(event: dict) -> bytes:
 
 
 class CompressEvents(Exercise):
-    """Store 1,000 events in at most a third of the bytes they take uncompressed."""
+    """Store 1,000 events in at most an eighth of the bytes they take uncompressed, within a
+    time limit.
+
+    At kafka-python's default 16 KiB batches every codec stores these events in well under a
+    third of their bytes, so a third would only test "no tiny batches". An eighth asks for the
+    trade-off the lesson measures: a codec that squeezes hard (gzip or zstd; snappy and lz4
+    stay near 5x) and batches big enough to give it repetition to find (64 KiB or more).
+    """
 
     id = "compress-events"
     count = 1000
-    target_ratio = 3.0  # uncompressed bytes / stored bytes, at least
+    target_ratio = 8.0  # uncompressed bytes / stored bytes, at least
     compressed_share = 0.9  # of the records, in batches with a codec
-    floor_span_ms = 5000  # first to last batch on the broker's clock: >= 200 events/s
-    time_limit_s = 20.0  # a loaded machine sends 1,000 events slowly; the floor stays loose
+    span_limit_ms = 5000  # first to last batch on the broker's clock: a time limit
+    time_limit_s = 20.0  # a loaded machine sends 1,000 events slowly; the span stays loose
 
     def events(self, attempt: Attempt) -> list[dict]:
         return make_events(attempt.attempt_id, self.count)
@@ -126,20 +133,21 @@ class CompressEvents(Exercise):
                 "events uncompressed)",
                 f"{stored:,} bytes ({ratio:.2f}x fewer), in {len(batches)} "
                 f"{'/'.join(codecs)} batches of {per_batch:.1f} events on average",
-                "A codec compresses one batch at a time: how many events share a batch "
-                "in your producer? batch_size counts bytes, not records. Let batches "
-                "fill (a larger batch_size, some linger_ms, one flush at the end).",
+                "Two things set the ratio: the codec (snappy and lz4 trade bytes for "
+                "speed, gzip and zstd squeeze harder) and how many events share a batch, "
+                "since a codec compresses one batch at a time: which are yours? Choose "
+                "gzip or zstd, and let batches fill (a batch_size of 64 KiB or more, in "
+                "bytes, some linger_ms, one flush at the end).",
             )
         span = (
             max(b.max_timestamp for b in batches) - min(b.max_timestamp for b in batches)
             if batches
             else 0
         )
-        if span > self.floor_span_ms:
+        if span > self.span_limit_ms:
             return self.failure(
                 "the shipment took too long on the broker's clock",
-                f"every batch appended within {self.floor_span_ms} ms of the first "
-                f"(at least {len(events) * 1000 // self.floor_span_ms} events/s)",
+                f"every batch appended within {self.span_limit_ms} ms of the first",
                 f"{span} ms from the first batch to the last",
                 "Does your code wait between sends (a .get() or flush() per event, a "
                 "sleep, a linger_ms that every batch waits out)? Send everything, flush "

@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 from autograder.faults import FaultProxy
 from autograder.grading import kafka_io
-from autograder.grading.exercises import scans
+from autograder.grading.exercises import late_binding, scans
 from autograder.grading.exercises.base import Attempt, Exercise
 from autograder.grading.exercises.behind_proxy import BehindFaultProxy
 from autograder.grading.harness import Outcome
@@ -23,6 +24,10 @@ from autograder.grading.result import CheckResult
 ACCOUNTS = ("acct-ada", "acct-bo", "acct-cy", "acct-di")
 PARTITIONS = 3
 TOPIC_LIMIT_BYTES = "2048"  # max.message.bytes of the readings topic
+# Kafka's NOT_LEADER_OR_FOLLOWER, under the name kafka-python gives it: what a producer with
+# acks=1 meets when a leader moves (min.insync.replicas, hence NOT_ENOUGH_REPLICAS, is only
+# checked for acks=all).
+LEADER_MOVED = "NOT_LEADER_FOR_PARTITION"
 
 
 def _make(attempt_id: str, prefix: str, count: int) -> list[dict]:
@@ -56,8 +61,19 @@ class PacedFeed:
         return f"<live feed of {len(self._events)} events, one every {self._interval_s:g} s>"
 
 
+ORDER_HINT = (
+    "A refused batch was retried after later batches had gone through: "
+    "what stops a producer from overtaking its own retry? Keep "
+    "`enable_idempotence` on (or allow one request in flight)."
+)
+
+
 def _judge_once_and_in_order(
-    exercise: Exercise, attempt: Attempt, expected: list[dict], what: str
+    exercise: Exercise,
+    attempt: Attempt,
+    expected: list[dict],
+    what: str,
+    order_hint: str = ORDER_HINT,
 ) -> CheckResult | None:
     """Every expected record once, each account's in the given order; else the failure."""
     stored = kafka_io.read_all(attempt.bootstrap, attempt.topic())
@@ -103,9 +119,7 @@ def _judge_once_and_in_order(
                 f"{account}'s {what}s are out of order on the broker",
                 " → ".join(i[-2:] for i in wanted_order),
                 " → ".join(i[-2:] for i in order[account]),
-                "A refused batch was retried after later batches had gone through: "
-                "what stops a producer from overtaking its own retry? Keep "
-                "`enable_idempotence` on (or allow one request in flight).",
+                order_hint,
             )
     return None
 
@@ -140,16 +154,28 @@ class NoDuplicates(BehindFaultProxy):
 
 
 class KeepOrder(NoDuplicates):
+    """Order under the team's acks=1, which in kafka-python silently switches idempotence off
+    (kafka/producer/kafka.py, the conflicts check in __init__): order then has to come from
+    one request in flight. The broker's producer state tells whether acks=1 was kept, since
+    only an idempotent producer (acks=all) leaves one."""
+
     id = "keep-order"
     count = 12
     interval_s = 0.02
-    fault = "its first request refused while later ones go through"
+    fault = "its first request refused (the partition's leader moved) while later ones go through"
+    error_hints = {
+        "KafkaConfigurationError": "kafka-python refused to build your producer: "
+        "enable_idempotence=True cannot go with acks=1, since the broker can only check "
+        "sequence numbers of writes every in-sync replica has. With idempotence impossible, "
+        "what else stops a retry from being overtaken? Keep acks=1, set "
+        "enable_idempotence=False and max_in_flight_requests_per_connection=1.",
+    }
 
     def payments(self, attempt: Attempt) -> list[dict]:
         return _make(attempt.attempt_id, "evt", self.count)
 
     def arm(self, proxy: FaultProxy) -> list:
-        return [proxy.fail_requests("Produce", count=1, after_s=0.25)]
+        return [proxy.fail_requests("Produce", count=1, error=LEADER_MOVED, after_s=0.25)]
 
     def prepare(self, attempt: Attempt) -> dict:
         kwargs = super().prepare(attempt)
@@ -159,10 +185,44 @@ class KeepOrder(NoDuplicates):
             "feed": PacedFeed(kwargs["payments"], self.interval_s),
         }
 
+    def unmet_condition(self, attempt: Attempt, outcome: Outcome) -> CheckResult | None:
+        problem = super().unmet_condition(attempt, outcome)
+        if problem is not None and "acks=0" in problem.found:
+            return replace(
+                problem,
+                hint="Did your producer wait for the broker's answers? With acks=0 nothing "
+                "comes back, so a refusal goes unnoticed and nothing is known: keep the "
+                "team's acks=1.",
+            )
+        return problem
+
     def verdict(self, attempt: Attempt, outcome: Outcome) -> CheckResult:
-        problem = _judge_once_and_in_order(self, attempt, self.payments(attempt), "event")
-        return problem or self.success(
-            f"{self.count} events, each account's in order, "
+        problem = _judge_once_and_in_order(
+            self,
+            attempt,
+            self.payments(attempt),
+            "event",
+            order_hint="A refused batch was retried after later batches had gone through. "
+            "Did you check whether your producer is still idempotent? With acks=1, "
+            "kafka-python switches idempotence off and only logs a warning, and then up to 5 "
+            "requests in flight may overtake a retry. Set enable_idempotence=False and "
+            "max_in_flight_requests_per_connection=1 with acks=1.",
+        )
+        if problem:
+            return problem
+        producers = kafka_io.active_producers(attempt.bootstrap, attempt.topic())
+        idempotent = sorted({s["producer_id"] for states in producers.values() for s in states})
+        if idempotent:
+            return self.failure(
+                "the events were written by an idempotent producer, so not with acks=1",
+                "a producer with the team's acks=1 (which kafka-python cannot make idempotent)",
+                f"producer id {idempotent[0]} tracked by the broker: idempotence, so acks='all'",
+                "The team's latency budget asks for acks=1: what does kafka-python do to "
+                "idempotence then, and what keeps order without it? Create the producer with "
+                "acks=1, enable_idempotence=False and max_in_flight_requests_per_connection=1.",
+            )
+        return self.success(
+            f"{self.count} events, each account's in order, with acks=1 and no idempotence, "
             "although the broker refused the first request"
         )
 
@@ -244,6 +304,16 @@ class FailureReport(Exercise):
                 "each reading once",
                 f"{doubled[:3]} more than once",
                 "Did you send some readings again by hand? Send each reading once.",
+            )
+        sent_ids = [r["id"] for r in readings]
+        if late_binding.looks_late_bound(report["delivered"], [], sent_ids, on_broker):
+            return self.failure(
+                "the report files deliveries under the wrong reading ids",
+                f"the {len(on_broker)} delivered readings, each under its own id",
+                f"{len(report['delivered'])} reported: {sorted(map(str, report['delivered']))}"[
+                    :160
+                ],
+                late_binding.HINT.format(what="reading"),
             )
         wrong = scans.misreported(report["delivered"], on_broker)
         if wrong:

@@ -7,8 +7,8 @@ from kafka.serializer import DefaultSerializer
 def send_account_events(bootstrap, topic, feed):
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
+        acks=1,
         retries=0,
-        max_in_flight_requests_per_connection=5,
         key_serializer=DefaultSerializer(),
         value_serializer=JsonValueSerializer(),
     )

@@ -1,4 +1,4 @@
-"""acks=1 for lower latency"""
+"""acks=1 with enable_idempotence=True forced on"""
 
 from kafka import KafkaProducer
 from kafka.serializer import DefaultSerializer
@@ -8,7 +8,7 @@ def send_account_events(bootstrap, topic, feed):
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         acks=1,
-        max_in_flight_requests_per_connection=5,
+        enable_idempotence=True,
         key_serializer=DefaultSerializer(),
         value_serializer=JsonValueSerializer(),
     )
