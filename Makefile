@@ -41,6 +41,8 @@ release: setup  ## regenerate notebooks/ and solutions/ from course/source
 bench: setup  ## benchmarks: print figures, never pass or fail
 	$(BIN)/python bench/broker_start.py
 	$(BIN)/python bench/producer_tuning.py
+	$(BIN)/python bench/transactions.py
+	$(BIN)/python bench/rebalance_pause.py
 
 broker-up: setup
 	$(BIN)/kafka-course broker up

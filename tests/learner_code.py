@@ -61,6 +61,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import OffsetSpec
 """
 
+_LESSON_09 = """
+from kafka import AsyncConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
+"""
+
 
 def _notebook_definition(lesson_id: str, name: str) -> str:
     """The source of the notebook cell that defines ``name`` (a class or a function), without
@@ -86,6 +90,11 @@ def _lesson_05() -> str:
     )
 
 
+def _lesson_10() -> str:
+    # The exercise-setup cell: the imports, CreditRefused, to_fahrenheit and is_fenced.
+    return _notebook_definition("10", "is_fenced")
+
+
 # Lessons whose exercises use nothing beyond lesson 01's imports share its prelude.
 _PRELUDES: dict[str, str | Callable[[], str]] = {
     "01": _LESSON_01,
@@ -93,6 +102,8 @@ _PRELUDES: dict[str, str | Callable[[], str]] = {
     "05": _lesson_05,
     "06": _LESSON_06,
     "08": _LESSON_08,
+    "09": _LESSON_09,
+    "10": _lesson_10,
 }
 PRELUDE = _LESSON_01
 

@@ -1,6 +1,7 @@
 """The package's layers, read from its imports: nothing runs back up the layers.
 
-    grading's foundation (paths, quiet, kafka_io)   where files live, quiet logs, Kafka access
+    grading's foundation (paths, quiet, kafka_io,   where files live, quiet logs, Kafka access
+      raw_log)
     broker/, faults/                                 the real broker and the fault proxy
     grading/                                         attempts, judges, verdicts
     notebook/                                        what a lesson notebook imports
@@ -21,7 +22,12 @@ import tomllib
 
 from autograder.grading.paths import PACKAGE_DIR, REPO_ROOT
 
-FOUNDATION = {"autograder.grading.paths", "autograder.grading.quiet", "autograder.grading.kafka_io"}
+FOUNDATION = {
+    "autograder.grading.paths",
+    "autograder.grading.quiet",
+    "autograder.grading.kafka_io",
+    "autograder.grading.raw_log",
+}
 
 # package -> the packages it must never import
 FORBIDDEN = {

@@ -8,6 +8,8 @@ kafka-course dev check [LESSON ...]             the course's self-test gate
 kafka-course groups list                        every consumer group and its state
 kafka-course groups describe GROUP [--json]     committed offset, end offset, lag
 kafka-course groups reset GROUP --to-earliest|--to-latest|--to-datetime DATETIME
+kafka-course topic dump TOPIC [--partition N] [--from OFFSET] [--limit N] [--json]
+                        [--isolation read_committed|read_uncommitted]   records and markers
 """
 
 from __future__ import annotations
@@ -75,11 +77,13 @@ def _dev_check(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from autograder.cli.broker import add_broker_commands
     from autograder.cli.groups import add_groups_commands
+    from autograder.cli.topics import add_topic_commands
 
     parser = argparse.ArgumentParser(prog="kafka-course", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     add_broker_commands(commands)
     add_groups_commands(commands)
+    add_topic_commands(commands)
 
     commands.add_parser("progress", help="which exercises you have passed").set_defaults(
         handler=_progress

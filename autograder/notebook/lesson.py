@@ -35,7 +35,7 @@ class Lesson:
     def topic(self, name: str, partitions: int = 3, configs: dict[str, str] | None = None) -> str:
         """Create (once) and return a topic of this run, for the lesson's demonstrations."""
         full = self.namespace.topic(name)
-        if full not in kafka_io.list_topics(self.bootstrap):
+        if kafka_io.describe_topic(self.bootstrap, full) is None:
             kafka_io.create_topic(self.bootstrap, full, partitions, configs)
         return full
 
