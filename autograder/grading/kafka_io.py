@@ -103,6 +103,28 @@ def _client(kind: str, bootstrap: str) -> Iterator[_KafkaClient]:
     have restarted in between).
     """
     key = (kind, bootstrap)
+    while True:
+        entry = _cached_or_new(kind, bootstrap)
+        client, lock = entry
+        lock.acquire()
+        # Another caller's failure may have closed this client while we waited for it.
+        if _open.get(key) is entry:
+            break
+        lock.release()
+    try:
+        with grader_busy():
+            yield client
+    except BrokerUnreachable:
+        raise
+    except Exception:
+        _forget(key)
+        raise
+    finally:
+        lock.release()
+
+
+def _cached_or_new(kind: str, bootstrap: str) -> tuple[_KafkaClient, threading.Lock]:
+    key = (kind, bootstrap)
     with grader_busy(), _open_guard:
         entry = _open.get(key)
         if entry is None:
@@ -119,15 +141,7 @@ def _client(kind: str, bootstrap: str) -> Iterator[_KafkaClient]:
             except Exception as error:  # kafka-python raises NoBrokersAvailable and friends
                 raise _unreachable(bootstrap, error) from None
             entry = _open[key] = (client, threading.Lock())
-    client, lock = entry
-    with lock, grader_busy():
-        try:
-            yield client
-        except BrokerUnreachable:
-            raise
-        except Exception:
-            _forget(key)
-            raise
+        return entry
 
 
 def _forget(key: tuple[str, str]) -> None:
