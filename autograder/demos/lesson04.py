@@ -198,17 +198,34 @@ def acks_0_offsets(bootstrap: str, topic: str, count: int = 5) -> dict[str, list
 def requests_in_flight(bootstrap: str, topic: str, events: int = 12, **settings) -> int:
     """The most Produce requests one connection had waiting for answers, for one partition."""
     with fault_proxy(bootstrap) as proxy, grader_busy():
+        # Answers are held for a second below: give them longer than FAST's 2 s to come.
+        patient = {**FAST, "request_timeout_ms": 10_000}
         producer = KafkaProducer(
-            bootstrap_servers=proxy.bootstrap, batch_size=1, **FAST, **settings
+            bootstrap_servers=proxy.bootstrap, batch_size=1, **patient, **settings
         )
         try:
             producer.partitions_for(topic)
-            for n in range(events):
-                producer.send(topic, value=b"%d" % n)
+            # Answers held back, so a fast broker cannot empty the pipeline before the producer
+            # fills it: it sends all it allows itself, then stops until answers come.
+            with proxy.withhold_responses("Produce"):
+                for n in range(events):
+                    producer.send(topic, value=b"%d" % n)
+                _wait_until_steady(lambda: proxy.max_in_flight["Produce"])
             producer.flush(timeout=20)
         finally:
             producer.close(timeout=5)
     return proxy.max_in_flight["Produce"]
+
+
+def _wait_until_steady(reading, quiet_s: float = 0.7, deadline_s: float = 10.0) -> None:
+    """Wait until ``reading()`` has not grown for ``quiet_s`` (or the deadline passed)."""
+    last, since = reading(), time.monotonic()
+    stop_at = since + deadline_s
+    while time.monotonic() < stop_at and time.monotonic() - since < quiet_s:
+        time.sleep(0.05)
+        now = reading()
+        if now != last:
+            last, since = now, time.monotonic()
 
 
 def idempotence_in_effect(bootstrap: str, **settings) -> bool:

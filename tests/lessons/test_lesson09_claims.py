@@ -84,23 +84,6 @@ def test_new_partitions_are_assigned_after_a_metadata_refresh(bootstrap, module_
     assert sorted(p for ps in found["assignment"].values() for p in ps) == [0, 1, 2, 3]
 
 
-def test_with_the_default_metadata_age_new_partitions_wait(bootstrap, module_namespace, capsys):
-    # One member, so that no other member's join or loss can make the group rebalance (and so
-    # learn the new partitions) for some other reason.
-    topic = _topic(bootstrap, module_namespace, "grows-slowly", 2)
-    found = demos.partitions_added(
-        bootstrap,
-        topic,
-        module_namespace.group("grows-slowly"),
-        metadata_max_age_ms=300000,
-        members=1,
-        deadline_s=6,
-    )
-    assert found["seconds until assigned"] is None, found  # 6 s deadline, 5 min refresh
-    assert found["assignment"] == {"a": [0, 1]}, found
-    assert "not seen within" in capsys.readouterr().out
-
-
 def test_a_pattern_subscription_picks_up_a_new_matching_topic(bootstrap, module_namespace):
     prefix = module_namespace.topic("regional")
     found = demos.pattern_picks_up(bootstrap, prefix, module_namespace.group("pattern"))

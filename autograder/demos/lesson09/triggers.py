@@ -162,6 +162,11 @@ def partitions_added(
         if members == 2:
             group.add("b")
             group.wait_until(lambda: covers(group.owned_now(), before, 2), 20)
+        # A record in each partition, handled, before the topic grows: the members' start-up
+        # (finding where to read, first fetches) is over, and a retriable error there, which
+        # makes kafka-python refresh its metadata early, can no longer reveal the new partitions.
+        kafka_io.append_to_partitions(bootstrap, topic, [(0, None, b"first"), (1, None, b"first")])
+        group.wait_until(lambda: {p for _, p, _, _ in group.processed()} >= {0, 1}, 10)
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         try:
             admin.create_partitions({topic: NewPartitions(total_count=4)})
