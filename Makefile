@@ -22,7 +22,7 @@ lab: setup  ## start the broker and open JupyterLab on lesson 01
 	$(BIN)/kafka-course broker up
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) $(FIRST_LESSON)
 
-LINTED := autograder tests bench course/source/*/wrong_answers
+LINTED := autograder tests bench docs course/source/*/wrong_answers
 
 test: lint  ## lint, then every test against a real broker, `dev check` included
 	$(BIN)/python -m pytest --durations=25

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import nbformat
 
 from autograder.authoring.release import solution_notebook
+from autograder.drills.session import CLINIC_IMPORTS
 from autograder.grading import manifest
 from autograder.grading.paths import RELEASE_DIR
 
@@ -104,6 +105,7 @@ _PRELUDES: dict[str, str | Callable[[], str]] = {
     "08": _LESSON_08,
     "09": _LESSON_09,
     "10": _lesson_10,
+    "11": CLINIC_IMPORTS,  # lesson 11's imports cell
 }
 PRELUDE = _LESSON_01
 

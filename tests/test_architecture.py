@@ -6,8 +6,11 @@
     grading/                                         attempts, judges, verdicts
     notebook/                                        what a lesson notebook imports
     authoring/                                       release, dev check, nbgrader
+    drills/                                          interview drills: bank, proofs, terminal
     cli/                                             the kafka-course command
     demos/                                           what the lessons show; may use any layer
+
+(drills/ sits above notebook/; its proofs/ are experiments, in the demos' layer.)
 
 Also: the runtime dependencies pyproject.toml declares are the ones requirements.txt pins.
 """
@@ -31,11 +34,12 @@ FOUNDATION = {
 
 # package -> the packages it must never import
 FORBIDDEN = {
-    "grading": {"notebook", "authoring", "cli", "demos"},
-    "broker": {"notebook", "authoring", "cli", "demos"},
-    "faults": {"notebook", "authoring", "cli", "demos"},
-    "notebook": {"authoring", "cli", "demos"},
-    "authoring": {"cli", "demos"},
+    "grading": {"notebook", "authoring", "cli", "demos", "drills"},
+    "broker": {"notebook", "authoring", "cli", "demos", "drills"},
+    "faults": {"notebook", "authoring", "cli", "demos", "drills"},
+    "notebook": {"authoring", "cli", "demos", "drills"},
+    "authoring": {"cli", "demos", "drills"},
+    "drills": {"authoring", "cli"},
     "cli": {"demos"},
 }
 
@@ -62,6 +66,10 @@ def _imports(path) -> set[str]:
 
 
 def _package(module: str) -> str:
+    if module.startswith("autograder.drills.proofs"):
+        return (
+            "demos"  # a proof is an experiment like a lesson's demonstration, and may use any layer
+        )
     return module.split(".")[1] if module.count(".") else ""
 
 

@@ -1,7 +1,9 @@
 """`kafka-course`: the course's command line.
 
 kafka-course broker up|down|status|logs|reset   the course's Kafka broker
-kafka-course progress                           which exercises you have passed
+kafka-course progress                           which exercises you have passed, drill scores
+kafka-course drill [--lesson NN] [--kind K] [--mock N] [--review] [--list [--json]]
+                                                interview drills
 kafka-course reset LESSON                       put a lesson's notebook back as released
 kafka-course release [LESSON...] [--check]      regenerate notebooks/ and solutions/
 kafka-course dev check [LESSON ...]             the course's self-test gate
@@ -41,9 +43,11 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _progress(args: argparse.Namespace) -> int:
+    from autograder.cli.drill import scores_by_lesson
     from autograder.notebook import progress
 
     print(progress.summary())
+    print(scores_by_lesson())
     return 0
 
 
@@ -76,6 +80,7 @@ def _dev_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from autograder.cli.broker import add_broker_commands
+    from autograder.cli.drill import add_drill_commands
     from autograder.cli.groups import add_groups_commands
     from autograder.cli.topics import add_topic_commands
 
@@ -84,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_broker_commands(commands)
     add_groups_commands(commands)
     add_topic_commands(commands)
+    add_drill_commands(commands)
 
     commands.add_parser("progress", help="which exercises you have passed").set_defaults(
         handler=_progress

@@ -65,6 +65,23 @@ def run_check(
     return result.with_notes(list(outcome.notes))
 
 
+def trial(
+    bootstrap: str, namespace: Namespace, exercise_id: str, function: Callable[..., Any]
+) -> CheckResult:
+    """Run an exercise's check on ``function`` without recording a claim: for showing a broken
+    program fail (the pitfalls clinic, the drills), never for a learner's graded attempt, so a
+    later ``rejudge`` still sees only the learner's own runs."""
+    exercise = EXERCISES[exercise_id]
+    attempt = Attempt(bootstrap, namespace, exercise_id, new_attempt_id())
+    try:
+        kafka_io.ping(bootstrap)
+        kwargs = exercise.prepare(attempt)
+        outcome = exercise.run_learner(function, kwargs)
+        return exercise.judge(attempt, outcome).with_notes(list(outcome.notes))
+    except kafka_io.BrokerUnreachable as error:
+        return _unreachable(exercise_id, error)
+
+
 def rejudge(bootstrap: str, namespace: Namespace, exercise_id: str) -> CheckResult:
     """The verdict from broker state alone: the latest claim for the exercise, judged afresh."""
     try:

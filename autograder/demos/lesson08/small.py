@@ -193,16 +193,14 @@ def _crowd(
     try:
         for thread in threads:
             thread.start()
+        # The topic's partitions, not the group's: a group that never committed describes none.
+        partitions = len(kafka_io.end_offsets(bootstrap, topic))
         with GroupAdmin(bootstrap) as groups:
             stop_at = time.monotonic() + deadline_s
             while True:
                 view = groups.describe(group)
                 assigned = sum(len(m.partitions) for m in view.members)
-                if (
-                    view.state == "Stable"
-                    and len(view.members) == count
-                    and assigned == len(view.partitions)
-                ):
+                if view.state == "Stable" and len(view.members) == count and assigned == partitions:
                     break
                 if time.monotonic() > stop_at:
                     raise TimeoutError(f"the group did not settle in {deadline_s:.0f} s")

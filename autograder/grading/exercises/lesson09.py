@@ -48,7 +48,7 @@ from autograder.grading.exercises.group_members import (
     close_in_time,
     wait_until,
 )
-from autograder.grading.exercises.stream_audit import LEARNER, Audit, Membership
+from autograder.grading.exercises.stream_audit import LEARNER, Audit, Membership, prepare_stream
 from autograder.grading.harness import Outcome, run_learner_function
 from autograder.grading.result import CheckResult
 
@@ -607,23 +607,7 @@ class RebalanceSafeConsumer(Exercise):
     }
 
     def prepare(self, attempt: Attempt) -> dict:
-        kafka_io.create_topic(attempt.bootstrap, attempt.topic(), SAFE_PARTITIONS)
-        kafka_io.create_topic(attempt.bootstrap, attempt.topic("audit"), 1)
-        kafka_io.append_to_partitions(
-            attempt.bootstrap,
-            attempt.topic(),
-            [
-                (p, f"key-{p}", b"event %d of partition %d" % (n, p))
-                for n in range(SAFE_RECORDS)
-                for p in range(SAFE_PARTITIONS)
-            ],
-        )
-        return {
-            "bootstrap": attempt.bootstrap,
-            "topic": attempt.topic(),
-            "group": attempt.group(),
-            "audit": attempt.topic("audit"),
-        }
+        return prepare_stream(attempt, SAFE_PARTITIONS, SAFE_RECORDS)
 
     def run_learner(self, function: Callable[..., Any], kwargs: dict) -> Outcome:
         """The learner's function consumes with the check's consumer while the check's members

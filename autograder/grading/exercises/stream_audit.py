@@ -37,6 +37,28 @@ JOINING_HANDLE_S = 0.25
 STEP_WAIT_S = 12.0  # how long a membership step may wait for its moment, under load
 
 
+def prepare_stream(attempt: Any, partitions: int, records: int) -> dict:
+    """A topic of ``records`` keyed events per partition and an empty audit topic beside it; the
+    keyword arguments a streaming exercise's function is called with."""
+    kafka_io.create_topic(attempt.bootstrap, attempt.topic(), partitions)
+    kafka_io.create_topic(attempt.bootstrap, attempt.topic("audit"), 1)
+    kafka_io.append_to_partitions(
+        attempt.bootstrap,
+        attempt.topic(),
+        [
+            (p, f"key-{p}", b"event %d of partition %d" % (n, p))
+            for n in range(records)
+            for p in range(partitions)
+        ],
+    )
+    return {
+        "bootstrap": attempt.bootstrap,
+        "topic": attempt.topic(),
+        "group": attempt.group(),
+        "audit": attempt.topic("audit"),
+    }
+
+
 class Audit:
     """Counts and records every processing call, the learner's and the check members'."""
 

@@ -1,0 +1,25 @@
+"""a batch sized to just fit the interval, with no margin for a slower sink"""
+
+
+def bulk_loader(bootstrap, topic, group, write_batch, max_poll_interval_ms, stop):
+    # 25 ms a record: 60 records are 1500 ms, under the 2000 ms interval.
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=max_poll_interval_ms,
+        heartbeat_interval_ms=500,
+        max_poll_records=60,
+    )
+    consumer.topics()  # the topic's partitions known before the first poll joins
+    try:
+        while not stop.is_set():
+            batch = consumer.poll(timeout_ms=200)
+            records = [record for part in batch.values() for record in part]
+            if records:
+                write_batch(records)
+                consumer.commit()
+    finally:
+        consumer.close()

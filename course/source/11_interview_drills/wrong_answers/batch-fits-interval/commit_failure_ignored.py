@@ -1,0 +1,29 @@
+"""CommitFailedError caught and ignored, as if the next commit would make up for it"""
+
+from kafka.errors import CommitFailedError
+
+
+def bulk_loader(bootstrap, topic, group, write_batch, max_poll_interval_ms, stop):
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_interval_ms=max_poll_interval_ms,
+        heartbeat_interval_ms=500,
+        max_poll_records=500,
+    )
+    consumer.topics()  # the topic's partitions known before the first poll joins
+    try:
+        while not stop.is_set():
+            batch = consumer.poll(timeout_ms=200)
+            records = [record for part in batch.values() for record in part]
+            if records:
+                write_batch(records)
+                try:
+                    consumer.commit()
+                except CommitFailedError:
+                    pass  # a hiccup: the next batch's commit covers this one
+    finally:
+        consumer.close()
