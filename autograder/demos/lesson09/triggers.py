@@ -128,12 +128,23 @@ def slow_handler(
             None,
         )
         handled = Counter((p, o) for _, p, o, _ in group.processed())
-        # What b handled in the batch whose commit failed. Once removed, b may join again and
-        # get a partition back: what it handles then is its own again, not a duplicate.
+        # What b handled in the batch whose commit failed: after its last commit that went
+        # through (a first, smaller batch may have), up to the failure. Once removed, b may join
+        # again and get a partition back: what it handles then is not a duplicate either.
+        committed_at = max(
+            (
+                e["t"]
+                for e in b.events()
+                if e["event"] == "committed" and (failed_at is None or e["t"] < failed_at)
+            ),
+            default=0.0,
+        )
         by_b = {
             (e["partition"], e["offset"])
             for e in b.events()
-            if e["event"] == "processed" and (failed_at is None or e["t"] <= failed_at)
+            if e["event"] == "processed"
+            and e["t"] > committed_at
+            and (failed_at is None or e["t"] <= failed_at)
         }
         failure = next((e for e in b.events() if e["event"] == "commit_failed"), None)
         return {
