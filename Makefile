@@ -3,11 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-FIRST_LESSON := 01_producer_basics/01_producer_basics.ipynb
-# Jupyter refuses to run as root unless told; containers and CI machines often are root.
-ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup lab test lint dev-check release bench broker-up broker-down clean
+.PHONY: setup lab instructor-lab test lint dev-check release bench broker-up broker-down clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +15,13 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 setup: $(INSTALLED)
 
-lab: setup  ## start the broker and open JupyterLab on lesson 01
+lab: setup  ## start the broker and open JupyterLab on lesson 01 (a learner's lab)
 	$(BIN)/kafka-course broker up
-	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) $(FIRST_LESSON)
+	$(BIN)/kafka-course lab
+
+instructor-lab: setup  ## JupyterLab on course/ with nbgrader's instructor tools
+	$(BIN)/kafka-course broker up
+	$(BIN)/kafka-course lab --instructor
 
 LINTED := autograder tests bench docs course/source/*/wrong_answers
 

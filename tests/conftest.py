@@ -22,6 +22,7 @@ from autograder.broker.fixture import test_broker as _broker_for_tests
 from autograder.grading import kafka_io
 from autograder.grading.namespace import Namespace, new_run_id
 from autograder.grading.quiet import silence_kafka_logs
+from autograder.notebook import progress
 from tests.verdicts import Verdicts
 
 # A test that needs any of these (even through other fixtures) needs Kafka running.
@@ -33,6 +34,24 @@ def pytest_collection_modifyitems(items):
         # fixturenames is the whole closure: `topic` brings `bootstrap` along, and so on.
         if BROKER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.broker)
+
+
+def _bytes_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def learners_progress_untouched():
+    """The learner's own progress file (as this shell's learner has it) is the same after the
+    whole session as before: only a learner's check cells may write it, never a test."""
+    learners_file = progress.progress_file()
+    before = _bytes_or_none(learners_file)
+    yield
+    after = _bytes_or_none(learners_file)
+    assert after == before, f"the test session wrote the learner's progress in {learners_file}"
 
 
 @pytest.fixture(scope="session")

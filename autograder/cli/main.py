@@ -1,6 +1,7 @@
 """`kafka-course`: the course's command line.
 
 kafka-course broker up|down|status|logs|reset   the course's Kafka broker
+kafka-course lab [--instructor] [--port N]      JupyterLab on the lessons (make lab)
 kafka-course progress                           which exercises you have passed, drill scores
 kafka-course drill [--lesson NN] [--kind K] [--mock N] [--review] [--list [--json]]
                                                 interview drills
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     from autograder.cli.broker import add_broker_commands
     from autograder.cli.drill import add_drill_commands
     from autograder.cli.groups import add_groups_commands
+    from autograder.cli.lab import add_lab_command
     from autograder.cli.topics import add_topic_commands
 
     parser = argparse.ArgumentParser(prog="kafka-course", description=__doc__.split("\n")[0])
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_groups_commands(commands)
     add_topic_commands(commands)
     add_drill_commands(commands)
+    add_lab_command(commands)
 
     commands.add_parser("progress", help="which exercises you have passed").set_defaults(
         handler=_progress

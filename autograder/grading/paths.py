@@ -12,6 +12,7 @@ SOURCE_DIR = COURSE_DIR / "source"
 MANIFEST_FILE = COURSE_DIR / "manifest.yml"
 RELEASE_DIR = REPO_ROOT / "notebooks"
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
+LEARNER_LAB_CONFIG = REPO_ROOT / "lab" / "learner"  # Jupyter config of the learner's lab
 
 
 def state_dir() -> Path:

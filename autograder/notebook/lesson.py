@@ -58,6 +58,12 @@ class Lesson:
         progress.record(self.spec.id, exercise_id, result.passed)
         report(result)
 
+    def progress(self) -> None:
+        """Show the learner's progress across the lessons as a widget (this lesson chosen)."""
+        from autograder.notebook.progress_widget import show
+
+        show(self.spec.id)  # displayed here, not returned: a returned widget would show twice
+
 
 def start(lesson_id: str, bootstrap: str | None = None) -> Lesson:
     """Set up a lesson run: check the broker answers, print the run's names."""
