@@ -7,6 +7,7 @@
     notebook/                                        what a lesson notebook imports
     authoring/                                       release, dev check, nbgrader
     drills/                                          interview drills: bank, proofs, terminal
+    doctor/                                          is this machine ready (`kafka-course doctor`)
     cli/                                             the kafka-course command
     demos/                                           what the lessons show; may use any layer
 
@@ -40,6 +41,7 @@ FORBIDDEN = {
     "notebook": {"authoring", "cli", "demos", "drills"},
     "authoring": {"cli", "demos", "drills"},
     "drills": {"authoring", "cli"},
+    "doctor": {"cli", "demos", "drills"},
     "cli": {"demos"},
 }
 

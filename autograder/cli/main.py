@@ -2,6 +2,7 @@
 
 kafka-course broker up|down|status|logs|reset   the course's Kafka broker
 kafka-course lab [--instructor] [--port N]      JupyterLab on the lessons (make lab)
+kafka-course doctor [--json]                    is this machine ready? each problem with its fix
 kafka-course progress                           which exercises you have passed, drill scores
 kafka-course drill [--lesson NN] [--kind K] [--mock N] [--review] [--list [--json]]
                                                 interview drills
@@ -81,6 +82,7 @@ def _dev_check(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from autograder.cli.broker import add_broker_commands
+    from autograder.cli.doctor import add_doctor_command
     from autograder.cli.drill import add_drill_commands
     from autograder.cli.groups import add_groups_commands
     from autograder.cli.lab import add_lab_command
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_topic_commands(commands)
     add_drill_commands(commands)
     add_lab_command(commands)
+    add_doctor_command(commands)
 
     commands.add_parser("progress", help="which exercises you have passed").set_defaults(
         handler=_progress

@@ -188,6 +188,12 @@ def ping(bootstrap: str) -> int:
     return _admin_call(bootstrap, lambda admin: len(admin.describe_cluster()["brokers"]))
 
 
+def broker_version(bootstrap: str) -> str:
+    """The Kafka version the broker's API versions answer matches, as "4.3"."""
+    version = _admin_call(bootstrap, lambda admin: admin._client.check_version())
+    return ".".join(str(part) for part in version)
+
+
 def create_topic(
     bootstrap: str, name: str, partitions: int, configs: dict[str, str] | None = None
 ) -> None:
