@@ -118,7 +118,7 @@ class PartitionExplorer:
         except Exception as error:  # the broker down, most often
             self.summary.value = (
                 f"<span style='color:#b00'>Could not place the keys: "
-                f"{html.escape(f'{type(error).__name__}: {error}')}. Is the broker up "
+                f"{html.escape(_error_text(error))}. Is the broker up "
                 "(<code>kafka-course broker up</code>)?</span>"
             )
             self.table.value = ""
@@ -220,6 +220,12 @@ def _moved_cell(row: Row) -> str:
     if row.before is None:
         return "–"
     return f"{row.before} → {row.landed}" if row.moved else "no"
+
+
+def _error_text(error: Exception) -> str:
+    """The error's class and the broker's own message, without kafka-python's request dump."""
+    said = re.search(r"error_message=(['\"])(.*?)\1", str(error))
+    return f"{type(error).__name__}: {said.group(2) if said else error}"
 
 
 def _strip_tags(text: str) -> str:
