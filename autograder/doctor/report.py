@@ -6,7 +6,7 @@ import json
 
 from autograder.doctor.checks import Finding
 
-NAME_WIDTH = 11
+NAME_WIDTH = 13
 
 
 def render_text(findings: list[Finding]) -> str:
@@ -14,7 +14,7 @@ def render_text(findings: list[Finding]) -> str:
 
     Example:
         >>> render_text([Finding("java", False, "none found", "install a JDK 17+")])
-        '✘ java        none found — fix: install a JDK 17+'
+        '✘ java          none found — fix: install a JDK 17+'
     """
     lines = []
     for finding in findings:
