@@ -1,5 +1,5 @@
-"""Lesson 03's producer tuning knobs: set ``linger_ms``, ``batch_size`` and the codec, click
-Measure, and see where that setting lands among the ones measured before.
+"""Lesson 03's producer tuning knobs: turn ``linger_ms``, ``batch_size`` or the codec and that
+setting is measured at once, as a new point among the ones measured before.
 
 Each measurement is lesson 03's own ``run``: the same events, a fresh ``KafkaProducer`` with the
 knobs' settings, a fresh one-partition topic (``{topic_prefix}-{widget}-{n}``), one flush, then
@@ -9,16 +9,16 @@ all at once, or one every millisecond. At full speed every batch fills before an
 out, so ``linger_ms`` changes nothing; only a trickle shows what it is for.
 
 The chart puts every measurement at x = KiB stored, y = records/s, labelled with its number in
-the table below it (the latest in orange). Measuring waits for the button rather than for each
-knob move: a learner usually turns two knobs to reach the setting they mean, and the settings
-passed on the way would each add a point (and a topic); the button also lets them measure the
-same setting twice and see how much records/s jitters.
+the table below it (the latest in orange). Every change of a control measures (the sliders
+report only where they are let go, so a drag is one measurement, not one per step passed);
+"Measure again" repeats the current setting, to see how much records/s jitters.
 
 Headless: ``knobs(course)`` measures the default setting (kafka-python's defaults, events at
 full speed) before it displays the widget, so under nbclient or nbgrader the cell shows that
 first point in the chart and its row as text, with no click. Tests set the controls'
-``.value``, call ``measure_button.click()`` and read ``history``, ``table.value`` and
-``chart.value``. A failure (the broker down, most often) shows in ``status``, never on stderr.
+``.value`` (each change measures, as a learner's turn does) and read ``history``,
+``table.value`` and ``chart.value``. A failure (the broker down, most often) shows in
+``status``, never on stderr.
 
 Public API: ``TuningKnobs(bootstrap, topic_prefix, values)`` with ``.linger``, ``.batch_size``,
 ``.codec``, ``.pace``, ``.measure_button``, ``.status``, ``.chart``, ``.table``, ``.history``
@@ -28,7 +28,7 @@ Public API: ``TuningKnobs(bootstrap, topic_prefix, values)`` with ``.linger``, `
 Example:
     >>> from autograder.demos.widgets.tuning_knobs import knobs
     >>> tuning = knobs(course)             # shows the default setting's point at once
-    >>> tuning.codec.value = "zstd"; tuning.measure_button.click()
+    >>> tuning.codec.value = "zstd"       # measured at once: a second point
 """
 
 from __future__ import annotations
@@ -104,27 +104,32 @@ class TuningKnobs:
         self.history: list[Run] = []
         self.settings: list[Setting] = []
         self.linger = widgets.SelectionSlider(
-            options=[(f"{ms} ms", ms) for ms in LINGER_MS], value=0, description="linger_ms"
+            options=[(f"{ms} ms", ms) for ms in LINGER_MS],
+            value=0,
+            description="linger_ms",
+            continuous_update=False,  # one measurement where the slider is let go
         )
         self.batch_size = widgets.SelectionSlider(
             options=[(f"{size // 1024} KiB", size) for size in BATCH_SIZES],
             value=16384,
             description="batch_size",
+            continuous_update=False,
         )
         self.codec = widgets.Dropdown(
             options=available_codecs(), value="none", description="compression"
         )
         self.pace = widgets.ToggleButtons(options=list(PACES), description="events")
-        self.measure_button = widgets.Button(
-            description="Measure", button_style="primary", icon="tachometer"
-        )
+        self.measure_button = widgets.Button(description="Measure again", icon="tachometer")
         self.status = widgets.HTML(
-            f"<i>Set the knobs and click Measure: each click sends the same {len(values)} "
-            "events with a fresh producer to a fresh topic.</i>"
+            f"<i>Turn a knob: each setting sends the same {len(values)} events with a fresh "
+            "producer to a fresh topic.</i>"
         )
         self.chart = widgets.Image(format="png", value=self._render())
         self.table = widgets.HTML()
         self.measure_button.on_click(lambda _: self.measure())
+        self._controls = (self.linger, self.batch_size, self.codec, self.pace, self.measure_button)
+        for control in self._controls[:-1]:
+            control.observe(lambda _: self.measure(), names="value")
         knobs = widgets.VBox([self.linger, self.batch_size, self.codec, self.pace])
         self.box = widgets.VBox(
             [knobs, self.measure_button, self.status, self.chart, self.table],
@@ -141,7 +146,8 @@ class TuningKnobs:
         """Measure the knobs' setting, add it to the history and redraw; None if it failed
         (the reason is then in ``status``: a failure in a click handler would reach stderr)."""
         setting = self.setting
-        self.measure_button.disabled = True
+        for control in self._controls:  # greyed out while the broker is busy with this one
+            control.disabled = True
         self.status.value = f"<i>Measuring {html.escape(setting.label())}…</i>"
         started = time.perf_counter()
         try:
@@ -153,7 +159,8 @@ class TuningKnobs:
             )
             return None
         finally:
-            self.measure_button.disabled = False
+            for control in self._controls:
+                control.disabled = False
         self.history.append(measured)
         self.settings.append(setting)
         self.status.value = (
