@@ -44,6 +44,7 @@ bench: setup  ## benchmarks: print figures, never pass or fail
 	$(BIN)/python bench/producer_tuning.py
 	$(BIN)/python bench/transactions.py
 	$(BIN)/python bench/rebalance_pause.py
+	$(BIN)/python bench/first_run.py
 
 broker-up: setup
 	$(BIN)/kafka-course broker up

@@ -1,7 +1,8 @@
 """The Kafka jars the JVM launcher runs, found or fetched once and then cached.
 
-Sources, first that works: a distribution at KAFKA_HOME; the cache; Maven Central through
-Maven and the pom kept beside this module; the official release from the Apache archive.
+Sources, first that works: a distribution at KAFKA_HOME; the cache; the pinned jars straight
+from Maven Central (central.py, the fastest first download); Maven Central through Maven and
+the pom kept beside this module; the official release from the Apache archive.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.broker.central import download_pinned_jars, has_pinned_jars
 from autograder.broker.download import download_release_libs, release_url
 from autograder.broker.errors import BrokerError
 from autograder.broker.versions import KAFKA_VERSION, SCALA_VERSION
@@ -47,7 +49,8 @@ def kafka_jars(version: str = KAFKA_VERSION) -> KafkaJars:
     """The jars for `version`, downloading them only if neither KAFKA_HOME nor the cache has them.
 
     Example:
-        >>> kafka_jars().source in {"KAFKA_HOME", "cache", "maven", "apache-archive"}
+        >>> sources = {"KAFKA_HOME", "cache", "maven-central", "maven", "apache-archive"}
+        >>> kafka_jars().source in sources
         True
     """
     from_home = _jars_from_kafka_home()
@@ -84,6 +87,15 @@ def _jars_from_kafka_home() -> KafkaJars | None:
 
 
 def _fetch(version: str, libs_dir: Path) -> str:
+    problems: list[str] = []
+    if has_pinned_jars(version):
+        try:
+            download_pinned_jars(version, libs_dir)
+            return "maven-central"
+        except BrokerError as error:
+            problems.append(error.message)
+        except OSError as error:  # URLError, timeouts
+            problems.append(f"Maven Central did not serve the pinned jars ({error})")
     maven_problem = "Maven (`mvn`) is not installed"
     if shutil.which("mvn"):
         try:
@@ -99,7 +111,8 @@ def _fetch(version: str, libs_dir: Path) -> str:
     except (OSError, tarfile.TarError, EOFError) as error:  # URLError, timeouts, bad gzip
         download_problem = f"downloading {release_url(version)} failed ({error})"
     raise BrokerError(
-        f"Could not get the Kafka {version} jars: {maven_problem}, and {download_problem}. "
+        f"Could not get the Kafka {version} jars: "
+        f"{', '.join([*problems, maven_problem])}, and {download_problem}. "
         f"Check the network and run `up` again, or set KAFKA_HOME to an unpacked Kafka {version}."
     )
 

@@ -70,7 +70,7 @@ def _up(args: argparse.Namespace) -> None:
         )
         print(
             f"Starting Kafka {where} "
-            "(the very first start also fetches the Kafka jars, about a minute)...",
+            "(the very first start also fetches the Kafka jars, about 55 MB)...",
             flush=True,
         )
     print(control.up(port=args.port, nodes=args.nodes).describe())

@@ -113,12 +113,12 @@ def kafka_jars() -> Finding:
         return Finding(
             "jars", True, f"Kafka {KAFKA_VERSION} jars cached in {cache_dir()}; {with_maven}"
         )
-    fetched_by = f"Maven ({maven})" if maven else "a download from the Apache archive"
     return Finding(
         "jars",
         True,
         f"Kafka {KAFKA_VERSION} jars not cached yet; {with_maven}",
-        f"the first `kafka-course broker up` fetches them with {fetched_by}, about a minute",
+        "the first `kafka-course broker up` fetches them from Maven Central (about 55 MB; "
+        "Maven or the Apache archive if that fails)",
     )
 
 

@@ -1,6 +1,6 @@
-"""Where the broker's Kafka jars come from (broker/jars.py, broker/download.py): fetched once
-and cached, a downloaded release checked against its SHA-512, one clear line when nothing can
-serve them."""
+"""Where the broker's Kafka jars come from (broker/jars.py, central.py, download.py): fetched
+once and cached, pinned jars checked against their SHA-256 and a downloaded release against its
+SHA-512, one clear line when nothing can serve them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import broker
-from autograder.broker import download, jars
+from autograder.broker import central, download, jars
 from autograder.broker.ports import free_port
 from autograder.broker.versions import KAFKA_VERSION, SCALA_VERSION
 from autograder.grading.paths import REPO_ROOT
@@ -24,13 +24,14 @@ pytestmark = [pytest.mark.timeout(180)]
 
 
 def offline(monkeypatch, tmp_path) -> None:
-    """Only `java` on PATH (no mvn) and an archive mirror that refuses connections."""
+    """Only `java` on PATH (no mvn); Maven Central and the archive mirror refuse connections."""
     bin_dir = tmp_path / "offline-bin"
     bin_dir.mkdir()
     (bin_dir / "java").symlink_to(Path(shutil.which("java")).resolve())
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv(download.MIRROR_VARIABLE, "http://127.0.0.1:9")
+    monkeypatch.setenv(central.MIRROR_VARIABLE, "http://127.0.0.1:9")
 
 
 @pytest.mark.broker  # starts a JVM of its own
@@ -120,6 +121,46 @@ def test_tampered_release_is_refused_and_nothing_is_cached(monkeypatch, tmp_path
         with pytest.raises(broker.BrokerError) as caught:
             jars.kafka_jars()
     assert "does not match its published SHA-512" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert not jars.cache_marker().exists()
+    assert not list((tmp_path / "cache").rglob("*.jar"))
+
+
+def _pinned_jar_paths() -> list[str]:
+    return [central.jar_path(coordinate) for coordinate, _ in central.PINNED_JARS]
+
+
+@pytest.mark.broker  # needs the real Kafka jars (a fresh clone downloads them first)
+def test_pinned_jars_come_from_a_maven_repository_byte_for_byte(monkeypatch, tmp_path):
+    cached = jars.kafka_jars().libs_dir
+    served = {path: (cached / path.rsplit("/", 1)[1]).read_bytes() for path in _pinned_jar_paths()}
+    monkeypatch.delenv(central.MIRROR_VARIABLE, raising=False)
+    monkeypatch.setenv("KAFKA_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("KAFKA_HOME", raising=False)
+    offline(monkeypatch, tmp_path)  # no mvn, no archive: only the Maven repository below
+
+    with _Mirror(served) as mirror:
+        monkeypatch.setenv(central.MIRROR_VARIABLE, mirror.url)
+        fetched = jars.kafka_jars()
+    assert fetched.source == "maven-central"
+    assert sorted(p.name for p in fetched.libs_dir.iterdir()) == sorted(
+        p.name for p in cached.glob("*.jar")
+    )
+    assert all(
+        (fetched.libs_dir / p.name).read_bytes() == p.read_bytes() for p in cached.glob("*.jar")
+    )
+
+
+def test_a_pinned_jar_with_other_bytes_is_refused_and_nothing_is_cached(monkeypatch, tmp_path):
+    monkeypatch.setenv("KAFKA_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("KAFKA_HOME", raising=False)
+    offline(monkeypatch, tmp_path)
+
+    with _Mirror({path: b"not the pinned jar" for path in _pinned_jar_paths()}) as mirror:
+        monkeypatch.setenv(central.MIRROR_VARIABLE, mirror.url)
+        with pytest.raises(broker.BrokerError) as caught:
+            jars.kafka_jars()
+    assert "does not match its pinned SHA-256" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert not jars.cache_marker().exists()
     assert not list((tmp_path / "cache").rglob("*.jar"))
